@@ -1,0 +1,238 @@
+"""The EHC needs assessment: one case per request, on the statutory 20-week clock.
+
+    request ─ decision to assess (caseworker; some refused, deadline week 6)
+            ─ advice: EP advice (an educational psychologist's work) and other advice
+              (external delays), in parallel; an exception adds a delay that stops the clock
+            ─ draft plan (caseworker; some end with no plan, deadline week 16)
+            ─ parental comment (15 days, no staff time)
+            ─ final plan (caseworker, deadline week 20) ─ the plan joins the stock
+
+Everything random about a case is drawn when its request arrives, from one stream per source,
+so the n-th request is the same case in every scenario however the work is then scheduled.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from sim.clock import DAYS_PER_WEEK
+from sim.config import Assessment
+from sim.staff import Task
+
+if TYPE_CHECKING:
+    from sim.model import Model
+
+NAN = math.nan
+
+# what a case needs next when the model starts it part-way through (the initial state)
+STAGE_ORDER = ("decision", "advice", "draft_plan", "final_plan")
+
+
+class Case:
+    __slots__ = (
+        "seq", "origin", "deadline", "owner", "pending", "closed", "initial",
+        "exception", "refused", "no_plan",
+        "decision_hours", "ep_hours", "other_advice_days", "draft_hours", "final_hours",
+        "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
+        "final_day", "end_day", "outcome", "advice_waiting",
+    )  # fmt: skip
+
+    def __init__(self, seq: int, request_day: float):
+        self.seq = seq
+        self.origin = request_day
+        self.deadline = NAN
+        self.owner = None
+        self.pending = None
+        self.closed = False
+        self.initial = False
+        self.decision_day = self.advice_requested_day = self.ep_advice_day = NAN
+        self.advice_day = self.draft_day = self.final_day = self.end_day = NAN
+        self.outcome = "open"
+        self.advice_waiting = 0
+
+    @property
+    def request_day(self) -> float:
+        return self.origin
+
+
+class AdviceRequest:
+    """A request to the EP service for statutory advice on one case."""
+
+    __slots__ = ("seq", "origin", "deadline", "owner", "pending", "closed", "case")
+
+    def __init__(self, seq: int, case: Case, deadline: float):
+        self.seq = seq
+        self.case = case
+        self.origin = case.origin
+        self.deadline = deadline
+        self.owner = None
+        self.pending = None
+        self.closed = False
+
+
+class AssessmentService:
+    def __init__(self, model: "Model", params: Assessment):
+        self.model = model
+        self.env = model.env
+        self.params = params
+        self.team = model.team_for("assessments")
+        self.ep_team = model.team_for("ep_advice")
+        self.metrics = model.metrics
+        streams = model.streams
+        self._draw = {
+            "exception": streams.uniform("assessment.exception"),
+            "exception_weeks": streams.sampler("assessment.exception_delay_weeks", params.exception_delay_weeks),
+            "refusal": streams.uniform("assessment.refusal"),
+            "no_plan": streams.uniform("assessment.no_plan"),
+            "decision_hours": streams.sampler("assessment.decision_hours", params.decision_hours),
+            "ep_hours": streams.sampler("assessment.ep_advice_hours", params.ep_advice_hours),
+            "other_weeks": streams.sampler("assessment.other_advice_weeks", params.other_advice_weeks),
+            "draft_hours": streams.sampler("assessment.draft_plan_hours", params.draft_plan_hours),
+            "final_hours": streams.sampler("assessment.final_plan_hours", params.final_plan_hours),
+        }
+        self.cases: list[Case] = []
+        self.open: dict[int, Case] = {}
+        w = DAYS_PER_WEEK
+        self._decision_due = params.decision_deadline_weeks * w
+        self._advice_due = params.advice_deadline_weeks * w
+        self._draft_due = params.draft_deadline_weeks * w
+        self._final_due = params.final_deadline_weeks * w
+
+    # --- arrival -------------------------------------------------------------------------------
+
+    def _new_case(self, request_day: float) -> Case:
+        d = self._draw
+        case = Case(self.model.next_seq(), request_day)
+        case.exception = d["exception"]() < self.params.exception_probability
+        exception_days = d["exception_weeks"]() * DAYS_PER_WEEK
+        case.refused = d["refusal"]() < self.params.refusal_probability
+        case.no_plan = d["no_plan"]() < self.params.no_plan_probability
+        case.decision_hours = d["decision_hours"]()
+        case.ep_hours = d["ep_hours"]()
+        case.other_advice_days = d["other_weeks"]() * DAYS_PER_WEEK + (exception_days if case.exception else 0.0)
+        case.draft_hours = d["draft_hours"]()
+        case.final_hours = d["final_hours"]()
+        self.cases.append(case)
+        self.open[case.seq] = case
+        return case
+
+    def receive(self) -> None:
+        """A request arrives now."""
+        self.metrics.count("requests_received")
+        case = self._new_case(self.env.now)
+        case.deadline = case.origin + self._decision_due
+        self.team.allocate(case)
+        self._caseworker_task(case, case.decision_hours, self._decided)
+
+    def start_open(self, age_days: float, stage: str) -> None:
+        """A case already open when the model starts, `age_days` old and waiting at `stage`."""
+        case = self._new_case(self.env.now - age_days)
+        case.initial = True
+        case.refused = case.refused and stage == "decision"
+        case.deadline = case.origin + {
+            "decision": self._decision_due,
+            "advice": self._draft_due,
+            "draft_plan": self._draft_due,
+            "final_plan": self._final_due,
+        }[stage]
+        self.team.allocate(case)
+        if stage == "decision":
+            self._caseworker_task(case, case.decision_hours, self._decided)
+        elif stage == "advice":
+            self._request_advice(case)
+        elif stage == "draft_plan":
+            self._caseworker_task(case, case.draft_hours, self._drafted)
+        else:
+            self._caseworker_task(case, case.final_hours, self._finalised)
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    def _caseworker_task(self, case: Case, hours: float, on_done) -> None:
+        self.team.give(case, Task(case, hours, case.deadline, on_done, self.model.next_seq()))
+
+    def _decided(self, task: Task) -> None:
+        case = task.item
+        now = self.env.now
+        case.decision_day = now
+        self.metrics.count("decisions_made")
+        if now - case.origin <= self._decision_due:
+            self.metrics.count("decisions_within_6_weeks")
+        if case.refused:
+            self.metrics.count("refusals")
+            self._close(case, "refused")
+        else:
+            self._request_advice(case)
+
+    def _request_advice(self, case: Case) -> None:
+        now = self.env.now
+        case.advice_requested_day = now
+        case.deadline = case.origin + self._draft_due
+        case.advice_waiting = 2
+        advice = AdviceRequest(self.model.next_seq(), case, now + self._advice_due)
+        self.ep_team.allocate(advice)
+        self.ep_team.give(advice, Task(advice, case.ep_hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
+        self.env.timeout(case.other_advice_days).callbacks.append(lambda _e, case=case: self._advice_in(case))
+
+    def _ep_advice_in(self, task: Task) -> None:
+        advice = task.item
+        advice.closed = True
+        self.ep_team.release(advice)
+        advice.case.ep_advice_day = self.env.now
+        self._advice_in(advice.case)
+
+    def _advice_in(self, case: Case) -> None:
+        case.advice_waiting -= 1
+        if case.advice_waiting == 0:
+            case.advice_day = self.env.now
+            self._caseworker_task(case, case.draft_hours, self._drafted)
+
+    def _drafted(self, task: Task) -> None:
+        case = task.item
+        case.draft_day = self.env.now
+        if case.no_plan:
+            self.metrics.count("assessments_ended_no_plan")
+            self._close(case, "no_plan")
+            return
+        case.deadline = case.origin + self._final_due
+        self.env.timeout(self.params.parental_comment_days).callbacks.append(
+            lambda _e, case=case: self._caseworker_task(case, case.final_hours, self._finalised)
+        )
+
+    def _finalised(self, task: Task) -> None:
+        case = task.item
+        now = self.env.now
+        case.final_day = now
+        on_time = now - case.origin <= self._final_due
+        m = self.metrics
+        m.count("plans_issued")
+        m.count("plans_issued_within_20_weeks", on_time)
+        if not case.exception:
+            m.count("plans_issued_excluding_exceptions")
+            m.count("plans_issued_within_20_weeks_excluding_exceptions", on_time)
+        self._close(case, "issued")
+
+    def _close(self, case: Case, outcome: str) -> None:
+        case.outcome = outcome
+        case.end_day = self.env.now
+        case.closed = True
+        del self.open[case.seq]
+        if outcome == "issued":
+            self.model.reviews.issue_plan(case, self.team)
+        else:
+            self.team.release(case)
+
+    # --- measures ------------------------------------------------------------------------------
+
+    def snapshot(self) -> None:
+        now = self.env.now
+        bands = {20: 0, 30: 0, 52: 0}
+        for case in self.open.values():
+            age_weeks = (now - case.origin) / DAYS_PER_WEEK
+            for weeks in bands:
+                if age_weeks > weeks:
+                    bands[weeks] += 1
+        m = self.metrics
+        m.set("assessments_open", len(self.open))
+        for weeks, n in bands.items():
+            m.set(f"assessments_open_over_{weeks}_weeks", n)

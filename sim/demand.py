@@ -1,0 +1,53 @@
+"""Demand: requests for an EHC needs assessment, a Poisson process month by month.
+
+Each month's expected count is the base rate, grown by the yearly trend and shaped by the
+seasonal profile; a month in the configured history uses its observed count instead. The
+month's arrivals are spread uniformly over it, which is exactly a Poisson process with a
+piecewise-constant rate.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+import simpy
+
+from sim.clock import Calendar
+from sim.config import Demand
+
+
+class RequestArrivals:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        calendar: Calendar,
+        demand: Demand,
+        rng: np.random.Generator,
+        receive: Callable[[], None],
+    ):
+        self.env = env
+        self.calendar = calendar
+        self.demand = demand
+        self.rng = rng
+        self.receive = receive
+        env.process(self._months())
+
+    def expected(self, month: int) -> float:
+        start = self.calendar.month_starts[month]
+        years = self.calendar.boundaries[month] / 365.25
+        trend = (1.0 + self.demand.growth_per_year) ** years
+        return self.demand.requests_per_month * trend * self.demand.seasonal_profile[start.month - 1]
+
+    def _months(self):
+        for month in range(self.calendar.months):
+            begin, end = self.calendar.boundaries[month], self.calendar.boundaries[month + 1]
+            observed = self.demand.history.get(self.calendar.month_label(month))
+            n = observed if observed is not None else self.rng.poisson(self.expected(month))
+            times = np.sort(self.rng.uniform(begin, end, n))
+            for t in times.tolist():
+                self.env.timeout(t - begin).callbacks.append(self._arrive)
+            yield self.env.timeout(end - begin)
+
+    def _arrive(self, _event) -> None:
+        self.receive()

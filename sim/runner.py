@@ -1,0 +1,153 @@
+"""Running one replication, and writing its results where a person or a notebook finds them.
+
+The smallest interface a model needs: one configuration and seed in, a Result out. Writing is
+atomic: files go to a temporary folder beside the target, which is renamed only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.config import Config, dump_config, load_config
+from sim.model import Model
+
+CASE_STEPS = ("decision", "advice_requested", "ep_advice", "advice", "draft", "final", "end")
+
+
+@dataclass
+class Result:
+    config: Config
+    seed: int
+    months: int
+    metrics: pd.DataFrame  # tidy: month, metric, value
+    cases: pd.DataFrame | None  # one row per case with the date of each step
+    started: dt.datetime
+    wall_seconds: float
+    events: int
+
+    def series(self, metric: str) -> pd.Series:
+        """One metric as a series indexed by month."""
+        rows = self.metrics[self.metrics["metric"] == metric]
+        if rows.empty:
+            raise KeyError(f"no metric named {metric!r}")
+        return rows.set_index("month")["value"]
+
+
+def run(
+    config: Config | str | Path,
+    seed: int | None = None,
+    months: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    cases: bool = True,
+) -> Result:
+    """Run one replication. `config` is a path or a loaded Config; `seed` defaults to the config's."""
+    if not isinstance(config, Config):
+        config = load_config(config, overrides)
+    elif overrides:
+        from sim.config import parse_config
+
+        config = parse_config(config.model_dump(mode="json"), "<config>", overrides)
+    seed = config.seed if seed is None else seed
+    months = months or config.months
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.perf_counter()
+    model = Model(config, seed, months)
+    model.run()
+    events = _event_count(model)
+    metrics = model.metrics.to_frame()
+    case_table = case_frame(model) if cases else None
+    return Result(config, seed, months, metrics, case_table, started, time.perf_counter() - t0, events)
+
+
+def _event_count(model: Model) -> int:
+    # SimPy numbers its events; the next id is how many were scheduled in all.
+    return int(next(model.env._eid))
+
+
+def case_frame(model: Model) -> pd.DataFrame:
+    cases = model.assessments.cases
+    cal = model.calendar
+    frame = pd.DataFrame(
+        {
+            "case_id": [c.seq for c in cases],
+            "initial": [c.initial for c in cases],
+            "exception": [c.exception for c in cases],
+            "outcome": [c.outcome for c in cases],
+            "request_date": cal.timestamps([c.origin for c in cases]),
+        }
+    )
+    for step in CASE_STEPS:
+        frame[f"{step}_date"] = cal.timestamps([getattr(c, f"{step}_day") for c in cases])
+    weeks = (frame["final_date"] - frame["request_date"]).dt.total_seconds() / (7 * 86400)
+    frame["weeks_to_final_plan"] = weeks
+    frame["issued_within_20_weeks"] = weeks <= model.config.assessment.final_deadline_weeks
+    return frame
+
+
+def _git_commit() -> str | None:
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]:
+    try:
+        version = metadata.version("sendsim")
+    except metadata.PackageNotFoundError:
+        version = "unknown"
+    return {
+        "package": "sendsim",
+        "version": version,
+        "config": config_path,
+        "config_name": result.config.name,
+        "seed": result.seed,
+        "start_date": result.config.start_date.isoformat(),
+        "months": result.months,
+        "git_commit": _git_commit(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "started": result.started.isoformat(timespec="seconds"),
+        "finished": (result.started + dt.timedelta(seconds=result.wall_seconds)).isoformat(timespec="seconds"),
+        "wall_seconds": round(result.wall_seconds, 3),
+        "events": result.events,
+    }
+
+
+def write_result(result: Result, out_dir: str | Path, config_path: str | None = None) -> Path:
+    """Write metrics, cases, the resolved configuration and provenance into `out_dir`, atomically."""
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        result.metrics.to_parquet(staging / "metrics.parquet", index=False)
+        result.metrics.to_csv(staging / "metrics.csv", index=False, date_format="%Y-%m-%d")
+        if result.cases is not None:
+            result.cases.to_parquet(staging / "cases.parquet", index=False)
+        (staging / "config.yaml").write_text(dump_config(result.config), encoding="utf-8")
+        (staging / "provenance.json").write_text(
+            json.dumps(provenance(result, config_path), indent=2) + "\n", encoding="utf-8"
+        )
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out_dir

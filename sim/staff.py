@@ -1,0 +1,88 @@
+"""Members of staff and the tasks they work through.
+
+A member of staff works their own queue, one task at a time, in the order the prioritisation
+policy gives. The worker is driven by callbacks rather than a generator process: one SimPy event
+per task, nothing more.
+"""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any, Callable
+
+import simpy
+
+from sim.priority import PriorityKey
+
+class Task:
+    """A piece of professional work on one item (a case, plan or advice request)."""
+
+    __slots__ = ("item", "hours", "deadline", "origin", "seq", "on_done")
+
+    def __init__(self, item: Any, hours: float, deadline: float, on_done: Callable[["Task"], None], seq: int):
+        self.item = item
+        self.hours = hours
+        self.deadline = deadline
+        self.origin = item.origin
+        self.seq = seq
+        self.on_done = on_done
+
+
+class StaffMember:
+    def __init__(
+        self,
+        env: simpy.Environment,
+        ident: int,
+        role: str,
+        team: str,
+        contract: str,
+        fte: float,
+        hours_per_week: float,
+        casework_share: float,
+        priority: PriorityKey,
+    ):
+        self.env = env
+        self.ident = ident
+        self.role = role
+        self.team = team
+        self.contract = contract
+        self.fte = fte
+        self.hours_per_week = hours_per_week
+        self.casework_hours_per_day = hours_per_week * fte * casework_share / 7.0
+        self._priority = priority
+        self._queue: list[tuple[tuple, Task]] = []
+        self.current: Task | None = None
+        self.owned: dict[int, Any] = {}  # items allocated to this person, by creation order
+        self.hours_worked = 0.0
+
+    @property
+    def caseload(self) -> int:
+        return len(self.owned)
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def push(self, task: Task) -> None:
+        heapq.heappush(self._queue, (self._priority(task), task))
+        if self.current is None:
+            self._start_next()
+
+    def _start_next(self) -> None:
+        while self._queue:
+            _, task = heapq.heappop(self._queue)
+            if task.item.closed:  # the plan ceased or the case closed while the task waited
+                continue
+            self.current = task
+            event = self.env.timeout(task.hours / self.casework_hours_per_day)
+            event.callbacks.append(self._finish)
+            return
+
+    def _finish(self, _event) -> None:
+        task = self.current
+        self.current = None
+        self.hours_worked += task.hours
+        if not task.item.closed:  # a plan that ceased mid-task needs nothing more
+            task.on_done(task)
+        if self.current is None:  # on_done may already have started the next task
+            self._start_next()
