@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 import simpy
 
-from sim.clock import Calendar
+from sim.clock import DAYS_PER_MONTH, Calendar
 from sim.config import Demand
 
 
@@ -34,10 +34,12 @@ class RequestArrivals:
         env.process(self._months())
 
     def expected(self, month: int) -> float:
-        start = self.calendar.month_starts[month]
-        years = self.calendar.boundaries[month] / 365.25
-        trend = (1.0 + self.demand.growth_per_year) ** years
-        return self.demand.requests_per_month * trend * self.demand.seasonal_profile[start.month - 1]
+        """Expected requests in a month; requests_per_month is for a month of average length."""
+        cal = self.calendar
+        start, begin, end = cal.month_starts[month], cal.boundaries[month], cal.boundaries[month + 1]
+        trend = (1.0 + self.demand.growth_per_year) ** (begin / 365.25)
+        season = self.demand.seasonal_profile[start.month - 1]
+        return self.demand.requests_per_month * trend * season * (end - begin) / DAYS_PER_MONTH
 
     def _months(self):
         for month in range(self.calendar.months):

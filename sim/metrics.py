@@ -14,6 +14,16 @@ import pandas as pd
 
 from sim.clock import Calendar
 
+# counts that are reported every month, zero when nothing happened
+COUNTS = (
+    "requests_received", "decisions_made", "decisions_within_6_weeks", "refusals",
+    "assessments_ended_no_plan", "plans_issued", "plans_issued_within_20_weeks",
+    "plans_issued_excluding_exceptions", "plans_issued_within_20_weeks_excluding_exceptions",
+    "plans_ceased", "plans_ceased_at_review", "plans_transferred_in",
+    "reviews_due", "reviews_completed", "reviews_completed_late", "review_decisions",
+    "review_decisions_within_4_weeks", "review_decisions_maintain", "review_decisions_amend",
+    "amendments_finalised", "amendments_within_8_weeks",
+)  # fmt: skip
 # rate name -> (numerator, denominator), both counts in the same month
 RATES = {
     "on_time_rate": ("plans_issued_within_20_weeks", "plans_issued"),
@@ -25,6 +35,8 @@ RATES = {
     "review_decisions_within_4_weeks_rate": ("review_decisions_within_4_weeks", "review_decisions"),
     "amendments_within_8_weeks_rate": ("amendments_within_8_weeks", "amendments_finalised"),
 }
+# stocks read once, when the model starts
+AT_START = ("plans_in_force_at_start", "assessments_open_at_start")
 # year-to-date rates, reset each January
 YTD_RATES = {
     "on_time_rate_ytd": RATES["on_time_rate"],
@@ -58,16 +70,16 @@ class MonthlyMetrics:
 
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per month and metric, with the derived rates."""
-        wide = pd.DataFrame(self._values).fillna(0.0)
+        wide = pd.DataFrame(self._values)
+        wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)]).fillna(0.0)
         for rate, (num, den) in RATES.items():
-            if num in wide and den in wide:
-                wide[rate] = _ratio(wide[num], wide[den])
+            wide[rate] = _ratio(wide[num], wide[den])
         year = pd.Series([d.year for d in self.calendar.month_starts[:-1]])
         for rate, (num, den) in YTD_RATES.items():
-            if num in wide and den in wide:
-                wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
+            wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
         wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]))
         tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
+        tidy = tidy[~(tidy["metric"].isin(AT_START) & (tidy["month"] > tidy["month"].min()))]
         return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)
 
 
