@@ -146,7 +146,7 @@ class InitialState(Strict):
 
 class Policy(Strict):
     # Which waiting work goes first, both in the unallocated pool and in a caseworker's own queue.
-    priority: Literal["deadline", "oldest", "fifo"] = "deadline"
+    priority: Literal["deadline", "oldest", "fifo", "triage"] = "deadline"
     allocation: Literal["least_loaded", "round_robin"] = "least_loaded"
 
 

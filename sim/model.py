@@ -23,7 +23,6 @@ from sim.clock import DAYS_PER_WEEK, Calendar
 from sim.config import Config
 from sim.demand import RequestArrivals
 from sim.metrics import MonthlyMetrics
-from sim.priority import POLICIES
 from sim.randomness import Streams
 from sim.reviews import ReviewService
 from sim.staff import StaffMember
@@ -39,7 +38,7 @@ class Model:
         self.streams = Streams(seed)
         self.metrics = MonthlyMetrics(self.calendar)
         self._seq = itertools.count()
-        priority = POLICIES[config.policy.priority]
+        priority = config.policy.priority
 
         self.staff: list[StaffMember] = []
         for group in config.staff:

@@ -1,14 +1,20 @@
 """Prioritisation policies: which waiting work goes first.
 
-Under overload these decide who is served on time. Earliest statutory deadline first keeps
-serving work whose deadline has already passed; oldest case first serves by request date; FIFO
-serves in the order work arrived. Every key ends in a sequence number so ties break the same
-way in every run.
+Under overload these decide who is served on time:
+- ``deadline``: earliest statutory deadline first. Work already past its deadline keeps going
+  first, so under overload every case ends up late (the domino effect of earliest-deadline-first).
+- ``oldest``: oldest case first, by request date (or review due date).
+- ``fifo``: in the order the work arrived.
+- ``triage``: work that can still meet its deadline first, earliest deadline first; work already
+  late waits behind it, oldest first. It protects the on-time rate and lets the backlog age.
+
+Every key ends in a sequence number, so ties break the same way in every run.
 """
 
 from __future__ import annotations
 
-from typing import Callable, Protocol
+import heapq
+from typing import Any, Callable, Iterator, Protocol
 
 
 class Prioritised(Protocol):
@@ -19,8 +25,66 @@ class Prioritised(Protocol):
 
 PriorityKey = Callable[[Prioritised], tuple]
 
-POLICIES: dict[str, PriorityKey] = {
+KEYS: dict[str, PriorityKey] = {
     "deadline": lambda w: (w.deadline, w.seq),
     "oldest": lambda w: (w.origin, w.seq),
     "fifo": lambda w: (w.seq,),
 }
+POLICIES = (*KEYS, "triage")
+
+
+class WorkQueue:
+    """Waiting work in policy order: a heap on the policy's key."""
+
+    __slots__ = ("_heap", "_key")
+
+    def __init__(self, policy: str):
+        self._heap: list[tuple[tuple, Any]] = []
+        self._key = KEYS[policy]
+
+    def push(self, work: Any) -> None:
+        heapq.heappush(self._heap, (self._key(work), work))
+
+    def pop(self, now: float) -> Any:
+        return heapq.heappop(self._heap)[1]
+
+    def __len__(self) -> int:
+        return len(self._heap)
+
+    def __iter__(self) -> Iterator[Any]:
+        return (work for _, work in self._heap)
+
+
+class TriageQueue:
+    """Work that can still be on time, earliest deadline first; then late work, oldest first.
+
+    The on-time heap is ordered by deadline, so whatever has gone late since it was queued is
+    at its top and moves to the late heap when work is next taken.
+    """
+
+    __slots__ = ("_on_time", "_late")
+
+    def __init__(self):
+        self._on_time: list[tuple[tuple, Any]] = []
+        self._late: list[tuple[tuple, Any]] = []
+
+    def push(self, work: Any) -> None:
+        heapq.heappush(self._on_time, ((work.deadline, work.seq), work))
+
+    def pop(self, now: float) -> Any:
+        on_time, late = self._on_time, self._late
+        while on_time and on_time[0][0][0] < now:
+            work = heapq.heappop(on_time)[1]
+            heapq.heappush(late, ((work.origin, work.seq), work))
+        return heapq.heappop(on_time if on_time else late)[1]
+
+    def __len__(self) -> int:
+        return len(self._on_time) + len(self._late)
+
+    def __iter__(self) -> Iterator[Any]:
+        yield from (work for _, work in self._on_time)
+        yield from (work for _, work in self._late)
+
+
+def work_queue(policy: str) -> WorkQueue | TriageQueue:
+    return TriageQueue() if policy == "triage" else WorkQueue(policy)

@@ -7,12 +7,11 @@ per task, nothing more.
 
 from __future__ import annotations
 
-import heapq
 from typing import Any, Callable
 
 import simpy
 
-from sim.priority import PriorityKey
+from sim.priority import work_queue
 
 class Task:
     """A piece of professional work on one item (a case, plan or advice request)."""
@@ -39,7 +38,7 @@ class StaffMember:
         fte: float,
         hours_per_week: float,
         casework_share: float,
-        priority: PriorityKey,
+        priority: str,
     ):
         self.env = env
         self.ident = ident
@@ -49,8 +48,7 @@ class StaffMember:
         self.fte = fte
         self.hours_per_week = hours_per_week
         self.casework_hours_per_day = hours_per_week * fte * casework_share / 7.0
-        self._priority = priority
-        self._queue: list[tuple[tuple, Task]] = []
+        self._queue = work_queue(priority)
         self.current: Task | None = None
         self.owned: dict[int, Any] = {}  # items allocated to this person, by creation order
         self.hours_worked = 0.0
@@ -64,13 +62,13 @@ class StaffMember:
         return len(self._queue)
 
     def push(self, task: Task) -> None:
-        heapq.heappush(self._queue, (self._priority(task), task))
+        self._queue.push(task)
         if self.current is None:
             self._start_next()
 
     def _start_next(self) -> None:
         while self._queue:
-            _, task = heapq.heappop(self._queue)
+            task = self._queue.pop(self.env.now)
             if task.item.closed:  # the plan ceased or the case closed while the task waited
                 continue
             self.current = task

@@ -9,10 +9,9 @@ statutory clock keeps running.
 
 from __future__ import annotations
 
-import heapq
 from typing import Any
 
-from sim.priority import PriorityKey
+from sim.priority import work_queue
 from sim.staff import StaffMember, Task
 
 
@@ -23,13 +22,12 @@ class Team:
         members: list[StaffMember],
         caseload_cap_per_fte: float | None,
         allocation: str,
-        priority: PriorityKey,
+        priority: str,
     ):
         self.name = name
         self.members = members
         self.cap = caseload_cap_per_fte
-        self._priority = priority
-        self._pool: list[tuple[tuple, Any]] = []
+        self._pool = work_queue(priority)
         self._choose = self._least_loaded if allocation == "least_loaded" else self._round_robin
         self._next_turn = 0
 
@@ -60,7 +58,7 @@ class Team:
         member = self._choose()
         if member is None:
             item.owner = None
-            heapq.heappush(self._pool, (self._priority(item), item))
+            self._pool.push(item)
         else:
             self._assign(item, member)
 
@@ -91,7 +89,7 @@ class Team:
 
     def _fill(self, member: StaffMember) -> None:
         while self._pool and self.has_room(member):
-            _, item = heapq.heappop(self._pool)
+            item = self._pool.pop(member.env.now)
             if not item.closed:
                 self._assign(item, member)
 
@@ -111,7 +109,7 @@ class Team:
 
     @property
     def unallocated(self) -> int:
-        return sum(1 for _, item in self._pool if not item.closed)
+        return sum(1 for item in self._pool if not item.closed)
 
     @property
     def fte(self) -> float:
