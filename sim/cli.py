@@ -11,10 +11,10 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.config import ConfigError, load_config
-from sim.runner import run, write_result
+from sim.runner import check_out_dir, run, write_result
 from sim.summary import yearly_table
 
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
 
 
@@ -65,6 +65,11 @@ def run_command(config_file, seed, months, out_dir, no_cases, sets) -> None:
     """Run one replication of CONFIG and write its monthly metrics and cases."""
     config = _load(config_file, _parse_overrides(sets))
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
+    try:
+        check_out_dir(out_dir)
+    except FileExistsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
     with err.status(f"Simulating {config.name} for {months or config.months} months…"):
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)

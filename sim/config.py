@@ -236,15 +236,17 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
     for dotted, value in overrides.items():
         node = raw
         *parents, leaf = dotted.split(".")
-        for key in parents:
+        try:
+            for key in parents:
+                node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
             if isinstance(node, list):
-                node = node[int(key)]
+                node[int(leaf)] = value
+            elif isinstance(node, dict):
+                node[leaf] = value
             else:
-                node = node.setdefault(key, {})
-        if isinstance(node, list):
-            node[int(leaf)] = value
-        else:
-            node[leaf] = value
+                raise TypeError
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+            raise ValueError(f"{dotted}: no such field to set (expected a dotted path to a field)") from None
     return raw
 
 
@@ -254,8 +256,8 @@ def parse_config(raw: Any, source: str = "<config>", overrides: dict[str, Any] |
     if overrides:
         try:
             raw = apply_overrides(raw, overrides)
-        except (KeyError, IndexError, ValueError, TypeError) as exc:
-            raise ConfigError(f"{source}: cannot apply override {overrides}: {exc}") from None
+        except ValueError as exc:
+            raise ConfigError(f"{source}: cannot apply override {exc}") from None
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:

@@ -66,7 +66,7 @@ class Model:
         RequestArrivals(self.env, self.calendar, config.demand, self.streams.generator("demand.arrivals"),
                         self.assessments.receive)
         self._hours_worked_before = dict.fromkeys(self.teams, 0.0)
-        self._clock = self.env.process(self._month_ends())
+        self._clock = self.env.process(self._months())
 
     def next_seq(self) -> int:
         return next(self._seq)
@@ -87,10 +87,13 @@ class Model:
         self.metrics.set("plans_in_force_at_start", len(self.reviews.plans))
         self.metrics.set("assessments_open_at_start", len(self.assessments.open))
 
-    def _month_ends(self):
+    def _months(self):
+        """The month clock: flows drawn at each month's start, stocks read at its end."""
         calendar = self.calendar
         for month in range(calendar.months):
-            yield self.env.timeout(calendar.boundaries[month + 1] - self.env.now)
+            length = calendar.boundaries[month + 1] - calendar.boundaries[month]
+            self.reviews.month_start(length)
+            yield self.env.timeout(length)
             self._snapshot()
             self.metrics.next_month()
 
@@ -108,6 +111,8 @@ class Model:
             m.set(f"caseload_per_fte_p90.{name}", float(np.percentile(loads, 90)) if len(loads) else np.nan)
             m.set(f"unallocated.{name}", team.unallocated)
             m.set(f"fte_in_post.{name}", fte)
+            for member in members:
+                member.progress()
             worked = sum(x.hours_worked for x in members)
             available = sum(x.casework_hours_per_day for x in members) * days_in_month
             m.set(f"casework_hours.{name}", worked - self._hours_worked_before[name])

@@ -69,9 +69,7 @@ class ReviewService:
         self.plans: list[Plan] = []  # in force, in no particular order (swap-remove)
         self._due: list[tuple[float, int, Plan]] = []
         self.in_review: dict[int, Plan] = {}
-        env = self.env
-        env.process(self._weekly_release())
-        env.process(self._monthly_flows())
+        self.env.process(self._weekly_release())
 
     # --- the stock ------------------------------------------------------------------------------
 
@@ -100,21 +98,18 @@ class ReviewService:
         self.in_review.pop(plan.seq, None)
         self.team.release(plan)
 
-    def _monthly_flows(self):
-        calendar = self.model.calendar
-        for month in range(calendar.months):
-            length = calendar.boundaries[month + 1] - calendar.boundaries[month]
-            years = length / 365.25
-            stock = len(self.plans)
-            n_cease = self._ceasing.binomial(stock, -math.expm1(-self.params.ceasing_rate_per_year * years))
-            for index in sorted(self._ceasing.choice(stock, n_cease, replace=False).tolist(), reverse=True):
-                self._cease(self.plans[index])
-            self.metrics.count("plans_ceased", n_cease)
-            n_in = self._transfers.poisson(stock * self.params.transfers_in_rate_per_year * years)
-            for due in self._transfers.uniform(0.0, self._interval, n_in).tolist():
-                self.add_plan(self.env.now + due)
-            self.metrics.count("plans_transferred_in", n_in)
-            yield self.env.timeout(length)
+    def month_start(self, length_days: float) -> None:
+        """Draw the month's ceasing outside review and transfers in from other authorities."""
+        years = length_days / 365.25
+        stock = len(self.plans)
+        n_cease = self._ceasing.binomial(stock, -math.expm1(-self.params.ceasing_rate_per_year * years))
+        for index in sorted(self._ceasing.choice(stock, n_cease, replace=False).tolist(), reverse=True):
+            self._cease(self.plans[index])
+        self.metrics.count("plans_ceased", n_cease)
+        n_in = self._transfers.poisson(stock * self.params.transfers_in_rate_per_year * years)
+        for due in self._transfers.uniform(0.0, self._interval, n_in).tolist():
+            self.add_plan(self.env.now + due)
+        self.metrics.count("plans_transferred_in", n_in)
 
     # --- reviews --------------------------------------------------------------------------------
 

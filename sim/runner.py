@@ -130,9 +130,18 @@ def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]
     }
 
 
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse a folder that holds anything but earlier sendsim results: it would be replaced."""
+    if out_dir.is_file() or (
+        out_dir.exists() and any(out_dir.iterdir()) and not (out_dir / "provenance.json").exists()
+    ):
+        raise FileExistsError(f"{out_dir} holds files that are not sendsim results; choose another --out")
+
+
 def write_result(result: Result, out_dir: str | Path, config_path: str | None = None) -> Path:
     """Write metrics, cases, the resolved configuration and provenance into `out_dir`, atomically."""
     out_dir = Path(out_dir)
+    check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
@@ -140,7 +149,9 @@ def write_result(result: Result, out_dir: str | Path, config_path: str | None = 
         result.metrics.to_csv(staging / "metrics.csv", index=False, date_format="%Y-%m-%d")
         if result.cases is not None:
             result.cases.to_parquet(staging / "cases.parquet", index=False)
-        (staging / "config.yaml").write_text(dump_config(result.config), encoding="utf-8")
+        # the file alone repeats the run: the seed and horizon used are written into it
+        resolved = result.config.model_copy(update={"seed": result.seed, "months": result.months})
+        (staging / "config.yaml").write_text(dump_config(resolved), encoding="utf-8")
         (staging / "provenance.json").write_text(
             json.dumps(provenance(result, config_path), indent=2) + "\n", encoding="utf-8"
         )

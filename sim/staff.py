@@ -52,6 +52,10 @@ class StaffMember:
         self.current: Task | None = None
         self.owned: dict[int, Any] = {}  # items allocated to this person, by creation order
         self.hours_worked = 0.0
+        self.rate = self.casework_hours_per_day  # hours of casework done per day, now
+        self._remaining = 0.0  # hours left on the current task
+        self._since = 0.0  # when _remaining and hours_worked were last brought up to date
+        self._completion = None  # the event that ends the current task at the present rate
 
     @property
     def caseload(self) -> int:
@@ -72,14 +76,40 @@ class StaffMember:
             if task.item.closed:  # the plan ceased or the case closed while the task waited
                 continue
             self.current = task
-            event = self.env.timeout(task.hours / self.casework_hours_per_day)
-            event.callbacks.append(self._finish)
+            self._remaining = task.hours
+            self._schedule()
             return
 
-    def _finish(self, _event) -> None:
+    def _schedule(self) -> None:
+        self._since = self.env.now
+        if self.current is None or self.rate <= 0.0:
+            self._completion = None
+            return
+        self._completion = self.env.timeout(self._remaining / self.rate)
+        self._completion.callbacks.append(self._finish)
+
+    def progress(self) -> None:
+        """Book the work done on the current task since the last update."""
+        now = self.env.now
+        if self._completion is not None:
+            done = (now - self._since) * self.rate
+            self._remaining -= done
+            self.hours_worked += done
+        self._since = now
+
+    def set_rate(self, hours_per_day: float) -> None:
+        """Change the pace of work (absence, ramp-up, pressure); the current task is re-timed."""
+        self.progress()
+        self.rate = hours_per_day
+        self._schedule()
+
+    def _finish(self, event) -> None:
+        if event is not self._completion:
+            return  # superseded: the task was re-timed after this event was scheduled
+        self.progress()
         task = self.current
         self.current = None
-        self.hours_worked += task.hours
+        self._completion = None
         if not task.item.closed:  # a plan that ceased mid-task needs nothing more
             task.on_done(task)
         if self.current is None:  # on_done may already have started the next task

@@ -34,7 +34,8 @@ class Team:
     # --- allocation ----------------------------------------------------------------------------
 
     def has_room(self, member: StaffMember) -> bool:
-        return self.cap is None or member.caseload < self.cap * member.fte
+        # room for one more item without going over the cap (part-time caps are not whole numbers)
+        return self.cap is None or member.caseload + 1 <= self.cap * member.fte + 1e-9
 
     def _least_loaded(self) -> StaffMember | None:
         best, best_load = None, None

@@ -1,0 +1,150 @@
+"""Shared fixtures: the example configuration, small variants of it, and memoised runs.
+
+Variants are built from the example's raw YAML mapping and validated with `parse_config`, so each
+is a real configuration a person could have written. Runs are memoised per session (keyed by
+variant, seed, months and whether cases are kept) because several test files check the same run
+from different angles; tests must treat a returned Result as read-only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Callable
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.config import Config, load_config, parse_config
+from sim.runner import Result, run
+from sim.summary import wide
+
+ROOT = Path(__file__).parents[1]
+EXAMPLE_PATH = ROOT / "configs" / "example.yaml"
+
+
+def _example_raw() -> dict[str, Any]:
+    return yaml.safe_load(EXAMPLE_PATH.read_text(encoding="utf-8"))
+
+
+# --- variants --------------------------------------------------------------------------------------
+
+
+def _unified(raw: dict, cap: float | None = None) -> None:
+    """One caseworker team handles both assessments and plans; EPs stay a team of their own."""
+    team: dict[str, Any] = {"role": "caseworker", "handles": ["assessments", "plans"]}
+    if cap is not None:
+        team["caseload_cap_per_fte"] = cap
+    raw["teams"] = {"casework": team, "psychology": raw["teams"]["psychology"]}
+    for group in raw["staff"]:
+        if group["role"] == "caseworker":
+            group["team"] = "casework"
+
+
+def _set(**dotted: Any) -> Callable[[dict], None]:
+    def change(raw: dict) -> None:
+        for key, value in dotted.items():
+            node = raw
+            *parents, leaf = key.split(".")
+            for part in parents:
+                node = node[int(part)] if isinstance(node, list) else node[part]
+            if isinstance(node, list):
+                node[int(leaf)] = value
+            else:
+                node[leaf] = value
+
+    return change
+
+
+# name -> how to change the example's raw mapping
+VARIANTS: dict[str, Callable[[dict], None]] = {
+    "example": lambda raw: None,
+    # nothing in force and nothing open on day one: every stock starts from zero
+    "empty_start": _set(**{"initial_state.plans_in_force": 0, "initial_state.open_assessments": []}),
+    "unified": _unified,
+    # the stock of plans (~1,500 over 12 FTE) sits near this cap, so new work queues unallocated
+    "unified_capped": lambda raw: _unified(raw, cap=135),
+    # 5 FTE x 8 items is far fewer places than the 90 assessments open at the start
+    "tight_cap": _set(**{"teams.assessment.caseload_cap_per_fte": 8}),
+    "fifo": _set(**{"policy.priority": "fifo"}),
+    "oldest": _set(**{"policy.priority": "oldest"}),
+    "triage": _set(**{"policy.priority": "triage"}),
+    "round_robin": _set(**{"policy.allocation": "round_robin"}),
+    "overloaded": _set(**{"demand.requests_per_month": 150, "staff.0.count": 3}),
+    "high_refusal": _set(**{"assessment.refusal_probability": 0.85}),
+    # EPs take one advice request each at a time; the rest wait unallocated
+    "ep_capped": _set(**{"teams.psychology.caseload_cap_per_fte": 1}),
+    # plenty of plans leaving and arriving, so the stock identity is exercised hard
+    "plan_churn": _set(
+        **{
+            "plans.ceasing_rate_per_year": 0.9,
+            "plans.transfers_in_rate_per_year": 0.7,
+            "plans.outcomes": {"maintain": 0.4, "amend": 0.3, "cease": 0.3},
+        }
+    ),
+}
+
+
+def build_variant(name: str, **dotted: Any) -> Config:
+    """The example configuration changed as variant `name` says, then by any dotted overrides."""
+    raw = _example_raw()
+    VARIANTS[name](raw)
+    _set(**dotted)(raw)
+    return parse_config(raw, f"<variant {name}>")
+
+
+# --- fixtures --------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def example_path() -> Path:
+    """Path to configs/example.yaml."""
+    return EXAMPLE_PATH
+
+
+@pytest.fixture(scope="session")
+def example_config(example_path) -> Config:
+    """The example configuration, loaded and validated."""
+    return load_config(example_path)
+
+
+@pytest.fixture
+def example_raw() -> dict[str, Any]:
+    """A fresh, mutable copy of the example's raw YAML mapping."""
+    return _example_raw()
+
+
+@pytest.fixture(scope="session")
+def make_variant() -> Callable[..., Config]:
+    """Build a variant config by name, with optional dotted overrides as keyword arguments."""
+    return build_variant
+
+
+@pytest.fixture(params=sorted(VARIANTS))
+def variant_name(request) -> str:
+    """Every variant in turn; a test that asks for this is run once per variant."""
+    return request.param
+
+
+_RUNS: dict[tuple, Result] = {}
+
+
+@pytest.fixture(scope="session")
+def simulate() -> Callable[..., Result]:
+    """Run a variant (memoised): simulate(name, seed=..., months=..., cases=True, **dotted)."""
+
+    def _simulate(name: str, seed: int = 1, months: int = 24, cases: bool = True, **dotted: Any) -> Result:
+        key = (name, seed, months, cases, tuple(sorted((k, repr(v)) for k, v in dotted.items())))
+        if key not in _RUNS:
+            _RUNS[key] = run(build_variant(name, **dotted), seed=seed, months=months, cases=cases)
+        return _RUNS[key]
+
+    return _simulate
+
+
+@pytest.fixture(scope="session")
+def monthly() -> Callable[[Result], pd.DataFrame]:
+    """Months as rows and metrics as columns for one result."""
+    return lambda result: wide(result.metrics)
+
+

@@ -1,0 +1,223 @@
+"""The `sendsim` command on good input: validate, run, what it writes and what it prints."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from pandas.testing import assert_frame_equal
+
+from sim.cli import main
+from sim.config import load_config
+from sim.runner import run
+
+ROOT = Path(__file__).parents[1]
+MONTHS = 6
+
+
+def _run_cli(*args: str):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, example_path) -> tuple[Path, str]:
+    """One `sendsim run configs/example.yaml --months 6 --out DIR`, shared by the checks below."""
+    out_dir = tmp_path_factory.mktemp("cli") / "example"
+    result = _run_cli("run", example_path, "--months", MONTHS, "--out", out_dir)
+    assert result.exit_code == 0, result.output
+    return out_dir, result.output
+
+
+@pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
+def test_validate_accepts_the_shipped_configs(config):
+    """`sendsim validate` exits 0 on every configuration in configs/ and says it is valid."""
+    path = ROOT / "configs" / config
+    result = _run_cli("validate", path)
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+    assert load_config(path).name.split()[0] in result.output
+
+
+def test_run_writes_every_result_file(run_dir):
+    """`sendsim run --out DIR` exits 0 and DIR holds metrics, cases, config and provenance."""
+    out_dir, _ = run_dir
+    names = {p.name for p in out_dir.iterdir()}
+    assert names == {"metrics.parquet", "metrics.csv", "cases.parquet", "config.yaml", "provenance.json"}
+
+
+def test_run_leaves_no_staging_folder_behind(run_dir):
+    """Writing is atomic: only DIR itself is left beside it, no hidden staging folder."""
+    out_dir, _ = run_dir
+    assert [p.name for p in out_dir.parent.iterdir()] == [out_dir.name]
+
+
+def test_written_metrics_are_the_runs_metrics(run_dir, example_config):
+    """metrics.parquet and metrics.csv hold the same table as an in-process run with the seed."""
+    out_dir, _ = run_dir
+    expected = run(example_config, months=MONTHS, cases=False).metrics
+    parquet = pd.read_parquet(out_dir / "metrics.parquet")
+    assert_frame_equal(parquet, expected, check_dtype=False)
+    csv = pd.read_csv(out_dir / "metrics.csv", parse_dates=["month"])
+    assert_frame_equal(csv, expected, check_dtype=False, check_exact=False, rtol=1e-12)
+    assert parquet["month"].nunique() == MONTHS
+
+
+def test_written_cases_are_one_row_per_case(run_dir):
+    """cases.parquet has a row per case, with its outcome and the date of each step."""
+    out_dir, _ = run_dir
+    cases = pd.read_parquet(out_dir / "cases.parquet")
+    assert len(cases) > 0 and cases["case_id"].is_unique
+    for column in ("request_date", "decision_date", "final_date", "outcome", "exception", "initial"):
+        assert column in cases.columns
+    assert pd.api.types.is_datetime64_any_dtype(cases["final_date"])
+
+
+def test_provenance_records_how_the_run_was_made(run_dir, example_config, example_path):
+    """provenance.json names the seed, version, months, wall time and start and finish times."""
+    out_dir, _ = run_dir
+    prov = json.loads((out_dir / "provenance.json").read_text())
+    assert prov["seed"] == example_config.seed
+    assert prov["months"] == MONTHS
+    assert prov["version"] and prov["version"] != "unknown"
+    assert prov["config"] == str(example_path)
+    assert prov["wall_seconds"] >= 0
+    started = dt.datetime.fromisoformat(prov["started"])
+    finished = dt.datetime.fromisoformat(prov["finished"])
+    assert started.tzinfo is not None
+    assert started <= finished
+    assert abs((dt.datetime.now(dt.timezone.utc) - finished).total_seconds()) < 3600
+    assert prov["events"] > 0
+
+
+def test_written_config_validates(run_dir):
+    """The config.yaml written beside the results is itself a valid configuration."""
+    out_dir, _ = run_dir
+    result = _run_cli("validate", out_dir / "config.yaml")
+    assert result.exit_code == 0, result.output
+
+
+def test_written_config_reproduces_the_metrics_with_the_same_seed(run_dir, tmp_path):
+    """Running the written config.yaml again with the recorded seed and months gives identical metrics."""
+    out_dir, _ = run_dir
+    prov = json.loads((out_dir / "provenance.json").read_text())
+    again = tmp_path / "again"
+    result = _run_cli("run", out_dir / "config.yaml", "--seed", prov["seed"], "--months", prov["months"],
+                      "--out", again)
+    assert result.exit_code == 0, result.output
+    assert_frame_equal(pd.read_parquet(again / "metrics.parquet"), pd.read_parquet(out_dir / "metrics.parquet"))
+    assert_frame_equal(pd.read_parquet(again / "cases.parquet"), pd.read_parquet(out_dir / "cases.parquet"))
+
+
+def test_written_config_alone_reproduces_a_run_with_seed_and_months_set(example_path, tmp_path):
+    """config.yaml is the resolved configuration: run as it is, it repeats a --seed/--months run."""
+    first, again = tmp_path / "first", tmp_path / "again"
+    result = _run_cli("run", example_path, "--seed", "7", "--months", "3", "--out", first)
+    assert result.exit_code == 0, result.output
+    result = _run_cli("run", first / "config.yaml", "--out", again)
+    assert result.exit_code == 0, result.output
+    assert_frame_equal(pd.read_parquet(again / "metrics.parquet"), pd.read_parquet(first / "metrics.parquet"))
+
+
+def test_printed_table_shows_the_yearly_measures(run_dir):
+    """The run prints a yearly table with the on-time rate and the plans issued, and the seed."""
+    _, output = run_dir
+    for label in ("On-time rate", "Plans issued", "Requests", "Plans in force"):
+        assert label in output
+    assert "2023" in output
+    assert "Seed 42" in output
+
+
+def test_no_cases_omits_the_case_table(example_path, tmp_path):
+    """`--no-cases` writes everything except cases.parquet."""
+    out_dir = tmp_path / "out"
+    result = _run_cli("run", example_path, "--months", 3, "--out", out_dir, "--no-cases")
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out_dir.iterdir()}
+    assert "cases.parquet" not in names
+    assert {"metrics.parquet", "metrics.csv", "config.yaml", "provenance.json"} <= names
+
+
+def test_set_changes_a_lever_and_the_written_config(example_path, tmp_path):
+    """`--set demand.requests_per_month=10` cuts the requests and is recorded in config.yaml."""
+    base, low = tmp_path / "base", tmp_path / "low"
+    assert _run_cli("run", example_path, "--months", 6, "--out", base).exit_code == 0
+    result = _run_cli("run", example_path, "--months", 6, "--out", low, "--set", "demand.requests_per_month=10")
+    assert result.exit_code == 0, result.output
+
+    def requests(folder: Path) -> float:
+        m = pd.read_parquet(folder / "metrics.parquet")
+        return m.loc[m["metric"] == "requests_received", "value"].sum()
+
+    assert requests(low) < 0.5 * requests(base)
+    assert load_config(low / "config.yaml").demand.requests_per_month == 10
+
+
+def test_seed_option_changes_the_run(example_path, tmp_path):
+    """`--seed` is used, recorded in provenance, and gives different metrics from another seed."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    assert _run_cli("run", example_path, "--months", 3, "--seed", 1, "--out", a).exit_code == 0
+    assert _run_cli("run", example_path, "--months", 3, "--seed", 2, "--out", b).exit_code == 0
+    assert json.loads((a / "provenance.json").read_text())["seed"] == 1
+    assert not pd.read_parquet(a / "metrics.parquet").equals(pd.read_parquet(b / "metrics.parquet"))
+
+
+def test_version_and_help():
+    """`sendsim --version` and `sendsim --help` work and exit 0."""
+    version = _run_cli("--version")
+    assert version.exit_code == 0 and "version" in version.output
+    usage = _run_cli("--help")
+    assert usage.exit_code == 0 and "run" in usage.output and "validate" in usage.output
+
+
+def test_module_entry_point_runs_in_a_subprocess(example_path, tmp_path):
+    """`python -m sim.cli run ...` works as a real process: exit 0, table printed, files written."""
+    out_dir = tmp_path / "sub"
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "run", str(example_path), "--months", "3", "--out", str(out_dir)],
+        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "On-time rate" in proc.stdout
+    assert (out_dir / "metrics.parquet").exists()
+
+
+def test_module_entry_point_refuses_a_bad_file_in_a_subprocess(tmp_path):
+    """`python -m sim.cli validate BAD` exits 2 with the message on stderr and no traceback."""
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("a: [1, 2", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sim.cli", "validate", str(bad)], capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    flat = re.sub(r"\s+", "", proc.stderr)  # the console wraps at 80 columns
+    assert re.sub(r"\s+", "", str(bad)) in flat and "notvalidYAML" in flat
+
+
+def test_run_refuses_an_out_folder_holding_other_files(example_path, tmp_path):
+    """--out pointing at a folder of someone's files exits 2 and leaves the files alone."""
+    folder = tmp_path / "papers"
+    folder.mkdir()
+    (folder / "minutes.docx").write_text("keep me")
+    result = _run_cli("run", str(example_path), "--months", "2", "--out", str(folder))
+    assert result.exit_code == 2
+    assert "not sendsim results" in result.output
+    assert sorted(p.name for p in folder.iterdir()) == ["minutes.docx"]
+
+
+def test_run_replaces_an_earlier_result_in_the_same_folder(example_path, tmp_path):
+    """Running twice into one --out replaces the earlier results instead of refusing."""
+    out = tmp_path / "again"
+    assert _run_cli("run", str(example_path), "--months", "2", "--out", str(out)).exit_code == 0
+    assert _run_cli("run", str(example_path), "--months", "3", "--out", str(out), "--no-cases").exit_code == 0
+    assert not (out / "cases.parquet").exists()
+    assert json.loads((out / "provenance.json").read_text())["months"] == 3

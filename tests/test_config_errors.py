@@ -1,0 +1,228 @@
+"""Bad configurations: refused with exit status 2 and one message a person can act on.
+
+Each bad file is the example with one thing wrong, written to tmp_path. Both `sendsim validate`
+and `sendsim run --out DIR` must exit 2, name the file, the dotted field and what was expected,
+print no traceback, and write nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sim.cli import main
+from sim.config import ConfigError, load_config, parse_config
+
+
+def squash(text: str) -> str:
+    """Text without whitespace: the console wraps long lines (and long paths) at 80 columns."""
+    return re.sub(r"\s+", "", text)
+
+
+def _delete(section: str, key: str) -> Callable[[dict], None]:
+    return lambda raw: raw[section].pop(key)
+
+
+def _put(section: str, key: str, value: Any) -> Callable[[dict], None]:
+    return lambda raw: raw[section].__setitem__(key, value)
+
+
+def _rename(section: str, key: str, new: str) -> Callable[[dict], None]:
+    return lambda raw: raw[section].__setitem__(new, raw[section].pop(key))
+
+
+# id -> (change to the example's raw mapping, dotted field named in the message, what was expected)
+BAD_FIELDS: dict[str, tuple[Callable[[dict], None], str, str]] = {
+    "missing_required_field": (
+        _delete("assessment", "refusal_probability"), "assessment.refusal_probability", "required field is missing"),
+    "string_for_a_number": (
+        _put("demand", "requests_per_month", "lots"), "demand.requests_per_month", "valid number"),
+    "negative_rate": (
+        _put("plans", "ceasing_rate_per_year", -0.05), "plans.ceasing_rate_per_year", "greater than or equal to 0"),
+    "negative_demand": (
+        _put("demand", "requests_per_month", -40), "demand.requests_per_month", "greater than or equal to 0"),
+    "probability_above_one": (
+        _put("assessment", "refusal_probability", 1.5), "assessment.refusal_probability", "less than or equal to 1"),
+    "misspelt_key": (
+        _rename("demand", "growth_per_year", "growth_per_yaer"), "demand.growth_per_yaer", "unknown key"),
+    "seasonal_profile_of_11": (
+        _put("demand", "seasonal_profile", [1.0] * 11), "demand.seasonal_profile", "expected 12 monthly multipliers"),
+    "negative_effort_in_a_distribution": (
+        lambda raw: raw["plans"]["review_hours"].__setitem__("mean", -3), "plans.review_hours.mean", "greater than 0"),
+    "unknown_distribution": (
+        _put("plans", "review_hours", {"dist": "weibull", "mean": 3}), "plans.review_hours", "lognormal"),
+    "outcomes_not_summing_to_one": (
+        _put("plans", "outcomes", {"maintain": 0.5, "amend": 0.4, "cease": 0.2}), "plans.outcomes",
+        "maintain + amend + cease = 1"),
+    "fte_above_one": (
+        lambda raw: raw["staff"][1].__setitem__("fte", 1.5), "staff.1.fte", "less than or equal to 1"),
+    "start_not_first_of_month": (
+        lambda raw: raw.__setitem__("start_date", "2023-01-15"), "start_date", "first day of a month"),
+    "unknown_priority_policy": (
+        _put("policy", "priority", "random"), "policy.priority", "'deadline'"),
+    "bad_history_month": (
+        _put("demand", "history", {"2023-13": 5}), "demand.history", "YYYY-MM"),
+}
+
+# id -> (file text, what the message says instead of a field path)
+BAD_FILES: dict[str, tuple[str | None, str]] = {
+    "not_yaml": ("a: [1, 2", "not valid YAML at line 1"),
+    "a_list_not_a_mapping": ("- 1\n- 2\n", "expected a YAML mapping"),
+    "empty_file": ("", "expected a YAML mapping"),
+    "nonexistent_file": (None, "cannot read the file"),
+}
+
+
+@pytest.fixture
+def write_bad(tmp_path, example_raw):
+    """Write a bad configuration for a BAD_FIELDS or BAD_FILES id; return its path."""
+
+    def _write(case: str) -> Path:
+        path = tmp_path / f"{case}.yaml"
+        if case in BAD_FIELDS:
+            BAD_FIELDS[case][0](example_raw)
+            path.write_text(yaml.safe_dump(example_raw, sort_keys=False), encoding="utf-8")
+        elif BAD_FILES[case][0] is not None:
+            path.write_text(BAD_FILES[case][0], encoding="utf-8")
+        return path
+
+    return _write
+
+
+def _expected(case: str) -> list[str]:
+    if case in BAD_FIELDS:
+        _, field, expected = BAD_FIELDS[case]
+        return [f"{field}:", expected]
+    return [BAD_FILES[case][1]]
+
+
+def _assert_refused(result, path: Path, case: str) -> None:
+    output = result.output  # stdout and stderr together
+    assert result.exit_code == 2, output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert "Traceback" not in output
+    assert "error:" in output
+    flat = squash(output)
+    assert squash(str(path)) in flat, f"file not named: {output}"
+    for phrase in _expected(case):
+        assert squash(phrase) in flat, f"{phrase!r} not in: {output}"
+
+
+ALL_CASES = [*BAD_FIELDS, *BAD_FILES]
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_validate_refuses_bad_configuration(write_bad, case):
+    """`sendsim validate BAD` exits 2 naming the file, the field and what was expected, no traceback."""
+    path = write_bad(case)
+    result = CliRunner().invoke(main, ["validate", str(path)])
+    _assert_refused(result, path, case)
+
+
+@pytest.mark.parametrize("case", ALL_CASES)
+def test_run_refuses_bad_configuration_and_writes_nothing(write_bad, tmp_path, case):
+    """`sendsim run BAD --out DIR` exits 2 with the same message and leaves no DIR behind."""
+    path = write_bad(case)
+    out_dir = tmp_path / "results" / "run"
+    result = CliRunner().invoke(main, ["run", str(path), "--months", "2", "--out", str(out_dir)])
+    _assert_refused(result, path, case)
+    assert not out_dir.exists()
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+@pytest.mark.parametrize("case", list(BAD_FIELDS))
+def test_load_config_raises_config_error_with_the_field(write_bad, case):
+    """load_config raises ConfigError (not a pydantic error) whose message names file and field."""
+    path = write_bad(case)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert message.startswith(str(path))
+    for phrase in _expected(case):
+        assert phrase in message
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+
+
+def test_misspelt_required_key_reports_both_the_unknown_and_the_missing_field(example_raw):
+    """A misspelt required key is reported as unknown, and the real field as missing, together."""
+    example_raw["demand"]["requests_per_mnth"] = example_raw["demand"].pop("requests_per_month")
+    with pytest.raises(ConfigError) as info:
+        parse_config(example_raw, "typo.yaml")
+    message = str(info.value)
+    assert "demand.requests_per_mnth: unknown key" in message
+    assert "demand.requests_per_month: required field is missing" in message
+
+
+def test_several_errors_are_reported_at_once(example_raw):
+    """Every problem in a file is listed, one per line, rather than only the first."""
+    example_raw["assessment"]["refusal_probability"] = 2
+    example_raw["demand"]["requests_per_month"] = -1
+    with pytest.raises(ConfigError) as info:
+        parse_config(example_raw, "two.yaml")
+    lines = str(info.value).splitlines()
+    assert lines[0] == "two.yaml: invalid configuration"
+    assert any(line.strip().startswith("assessment.refusal_probability:") for line in lines)
+    assert any(line.strip().startswith("demand.requests_per_month:") for line in lines)
+
+
+def test_teams_must_cover_every_kind_of_work(example_raw):
+    """A configuration where no team handles plans is refused with the reason."""
+    example_raw["teams"]["review"]["handles"] = []
+    with pytest.raises(ConfigError, match="exactly one team to handle plans"):
+        parse_config(example_raw, "teams.yaml")
+
+
+def test_staff_must_belong_to_a_known_team(example_raw):
+    """Staff in a misspelt team are refused, naming the staff group and the teams there are."""
+    example_raw["staff"][0]["team"] = "asessment"
+    with pytest.raises(ConfigError, match=r"staff\[0\]: expected team to be one of"):
+        parse_config(example_raw, "staff.yaml")
+
+
+# --- overrides on the command line ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting, expected",
+    [
+        ("demand.requests_per_month=-5", "demand.requests_per_month"),
+        ("assessment.refusal_probability=1.2", "assessment.refusal_probability"),
+        ("demand.requests_per_mnth=5", "demand.requests_per_mnth"),
+        ("staff.99.count=1", "cannot apply override"),
+        ("name.first=1", "cannot apply override"),
+        # a path that goes through a number: must be refused like any other bad override
+        ("demand.requests_per_month.low.high=1", "cannot apply override"),
+    ],
+)
+def test_bad_override_is_refused_without_a_traceback(example_path, tmp_path, setting, expected):
+    """`sendsim run --set BAD` exits 2 naming the override, with no traceback and nothing written."""
+    out_dir = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(example_path), "--months", "1", "--out", str(out_dir),
+                                       "--set", setting])
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert result.exit_code == 2, result.output
+    assert squash(expected) in squash(result.output)
+    assert not out_dir.exists()
+
+
+def test_override_without_equals_is_a_usage_error(example_path, tmp_path):
+    """`--set KEY` without a value is a usage error (exit 2) that says KEY=VALUE is expected."""
+    out_dir = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(example_path), "--out", str(out_dir), "--set", "demand"])
+    assert result.exit_code == 2
+    assert "KEY=VALUE" in result.output
+    assert not out_dir.exists()
+
+
+def test_months_must_be_positive(example_path, tmp_path):
+    """`--months 0` is refused by the command line before anything runs."""
+    out_dir = tmp_path / "out"
+    result = CliRunner().invoke(main, ["run", str(example_path), "--months", "0", "--out", str(out_dir)])
+    assert result.exit_code == 2
+    assert not out_dir.exists()
