@@ -82,22 +82,34 @@ class AssessmentService:
         streams = model.streams
         self._draw = {
             "exception": streams.uniform("assessment.exception"),
-            "exception_weeks": streams.sampler("assessment.exception_delay_weeks", params.exception_delay_weeks),
+            "exception_weeks": streams.sampler("assessment", params, "exception_delay_weeks"),
             "refusal": streams.uniform("assessment.refusal"),
             "no_plan": streams.uniform("assessment.no_plan"),
-            "decision_hours": streams.sampler("assessment.decision_hours", params.decision_hours),
-            "ep_hours": streams.sampler("assessment.ep_advice_hours", params.ep_advice_hours),
-            "other_weeks": streams.sampler("assessment.other_advice_weeks", params.other_advice_weeks),
-            "draft_hours": streams.sampler("assessment.draft_plan_hours", params.draft_plan_hours),
-            "final_hours": streams.sampler("assessment.final_plan_hours", params.final_plan_hours),
+            "decision_hours": streams.sampler("assessment", params, "decision_hours"),
+            "ep_hours": streams.sampler("assessment", params, "ep_advice_hours"),
+            "other_weeks": streams.sampler("assessment", params, "other_advice_weeks"),
+            "draft_hours": streams.sampler("assessment", params, "draft_plan_hours"),
+            "final_hours": streams.sampler("assessment", params, "final_plan_hours"),
         }
         self.cases: list[Case] = []
         self.open: dict[int, Case] = {}
-        w = DAYS_PER_WEEK
-        self._decision_due = params.decision_deadline_weeks * w
-        self._advice_due = params.advice_deadline_weeks * w
-        self._draft_due = params.draft_deadline_weeks * w
-        self._final_due = params.final_deadline_weeks * w
+
+    # statutory deadlines in days from the request; read when used, so a dated action can move them
+    @property
+    def _decision_due(self) -> float:
+        return self.params.decision_deadline_weeks * DAYS_PER_WEEK
+
+    @property
+    def _advice_due(self) -> float:
+        return self.params.advice_deadline_weeks * DAYS_PER_WEEK
+
+    @property
+    def _draft_due(self) -> float:
+        return self.params.draft_deadline_weeks * DAYS_PER_WEEK
+
+    @property
+    def _final_due(self) -> float:
+        return self.params.final_deadline_weeks * DAYS_PER_WEEK
 
     # --- arrival -------------------------------------------------------------------------------
 

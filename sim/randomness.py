@@ -29,25 +29,40 @@ class Streams:
         key = zlib.crc32(name.encode("utf-8"))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
 
-    def sampler(self, name: str, dist: Distribution) -> "Sampler":
-        return Sampler(self.generator(name), dist.sample)
+    def sampler(self, section: str, holder: object, field: str) -> "Sampler":
+        """Draws from the distribution at `holder.field` (stream "section.field"), following it
+        if a dated action replaces it."""
+        return Sampler(self.generator(f"{section}.{field}"), holder, field)
 
     def uniform(self, name: str) -> "Sampler":
-        return Sampler(self.generator(name), lambda rng, n: rng.random(n))
+        return Sampler(self.generator(name), None, None)
+
+
+class _StandardUniform:
+    @staticmethod
+    def sample(rng: np.random.Generator, size: int) -> np.ndarray:
+        return rng.random(size)
 
 
 class Sampler:
     """Next value from a distribution, drawn a batch at a time: call it for one float."""
 
-    __slots__ = ("_rng", "_draw", "_buffer")
+    __slots__ = ("_rng", "_holder", "_field", "_dist", "_buffer")
 
-    def __init__(self, rng: np.random.Generator, draw):
+    def __init__(self, rng: np.random.Generator, holder: object | None, field: str | None):
         self._rng = rng
-        self._draw = draw
+        self._holder = holder
+        self._field = field
+        self._dist: Distribution | _StandardUniform = _StandardUniform()
         self._buffer: list[float] = []
 
     def __call__(self) -> float:
+        if self._holder is not None:
+            dist = getattr(self._holder, self._field)
+            if dist is not self._dist:  # first call, or a dated action changed the distribution
+                self._dist = dist
+                self._buffer = []
         if not self._buffer:
             # Reversed so that pop() hands out the batch in the order it was drawn.
-            self._buffer = self._draw(self._rng, BATCH).tolist()[::-1]
+            self._buffer = self._dist.sample(self._rng, BATCH).tolist()[::-1]
         return self._buffer.pop()

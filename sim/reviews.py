@@ -56,20 +56,30 @@ class ReviewService:
         self.metrics = model.metrics
         self.team = model.team_for("plans")
         streams = model.streams
-        self._review_hours = streams.sampler("plans.review_hours", params.review_hours)
-        self._decision_hours = streams.sampler("plans.review_decision_hours", params.review_decision_hours)
-        self._amendment_hours = streams.sampler("plans.amendment_hours", params.amendment_hours)
-        self._amendment_final_hours = streams.sampler("plans.amendment_final_hours", params.amendment_final_hours)
+        self._review_hours = streams.sampler("plans", params, "review_hours")
+        self._decision_hours = streams.sampler("plans", params, "review_decision_hours")
+        self._amendment_hours = streams.sampler("plans", params, "amendment_hours")
+        self._amendment_final_hours = streams.sampler("plans", params, "amendment_final_hours")
         self._outcome = streams.uniform("plans.review_outcome")
         self._ceasing = streams.generator("plans.ceasing")
         self._transfers = streams.generator("plans.transfers_in")
-        self._interval = params.review_interval_months * DAYS_PER_MONTH
-        self._release_ahead = params.review_release_weeks * DAYS_PER_WEEK
-        self._earliest_meeting = params.earliest_meeting_weeks * DAYS_PER_WEEK
         self.plans: list[Plan] = []  # in force, in no particular order (swap-remove)
         self._due: list[tuple[float, int, Plan]] = []
         self.in_review: dict[int, Plan] = {}
         self.env.process(self._weekly_release())
+
+    # read when used, so a dated action can change them
+    @property
+    def _interval(self) -> float:
+        return self.params.review_interval_months * DAYS_PER_MONTH
+
+    @property
+    def _release_ahead(self) -> float:
+        return self.params.review_release_weeks * DAYS_PER_WEEK
+
+    @property
+    def _earliest_meeting(self) -> float:
+        return self.params.earliest_meeting_weeks * DAYS_PER_WEEK
 
     # --- the stock ------------------------------------------------------------------------------
 
