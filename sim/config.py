@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
@@ -31,6 +31,10 @@ from sim.distributions import Distribution
 Probability = Field(ge=0.0, le=1.0)
 
 WORK_KINDS = ("assessments", "plans", "ep_advice")
+ROLES = ("caseworker", "educational_psychologist")
+CONTRACTS = ("permanent", "agency")
+Role = Literal["caseworker", "educational_psychologist"]
+Contract = Literal["permanent", "agency"]
 STAGES = ("decision", "advice", "draft_plan", "final_plan")
 
 
@@ -39,7 +43,7 @@ class ConfigError(Exception):
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
 
 
 class Demand(Strict):
@@ -151,21 +155,177 @@ class Policy(Strict):
 
 
 class Team(Strict):
-    role: Literal["caseworker", "educational_psychologist"] = "caseworker"
+    role: Role = "caseworker"
     handles: list[Literal["assessments", "plans", "ep_advice"]]
     # Items (open assessments + plans, or advice requests) per FTE; beyond it work waits unallocated.
     caseload_cap_per_fte: PositiveFloat | None = None
 
 
 class StaffGroup(Strict):
-    role: Literal["caseworker", "educational_psychologist"] = "caseworker"
+    role: Role = "caseworker"
     team: str
     count: NonNegativeInt
     fte: float = Field(1.0, gt=0.0, le=1.0)
     hours_per_week: PositiveFloat = 37.0
     # Share of paid hours spent on casework (the rest: supervision, training, admin).
     casework_share: float = Field(0.8, gt=0.0, le=1.0)
-    contract: Literal["permanent", "agency"] = "permanent"
+    contract: Contract = "permanent"
+
+
+# --- the workforce -------------------------------------------------------------------------------
+
+
+class RoleTerms(Strict):
+    """Leaving and pay for one role."""
+
+    permanent_leaving_rate_per_year: NonNegativeFloat = 0.0
+    agency_leaving_rate_per_year: NonNegativeFloat = 0.0
+    salary_per_year: NonNegativeFloat = 0.0  # permanent FTE, before on-costs
+    on_cost_share: NonNegativeFloat = 0.0  # employer's national insurance, pension, ...
+    agency_hourly_rate: NonNegativeFloat = 0.0
+    agency_cap_fte: NonNegativeFloat = 0.0  # most agency FTE covering vacancies; 0: no agency cover
+
+
+class Pressure(Strict):
+    """Caseload pressure: caseload relative to the team's reference raises leaving (and slows work).
+
+    x = caseload / (reference caseload per FTE x FTE). The leaving hazard is multiplied by
+    1 + strength * max(0, x - 1) (linear) or exp(strength * (x - 1)) (exponential). Strength 0
+    turns the feedback off.
+    """
+
+    strength: NonNegativeFloat = 0.0
+    shape: Literal["linear", "exponential"] = "linear"
+    reference_caseload_per_fte: dict[str, PositiveFloat] = Field(default_factory=dict)  # by team
+    # productivity = max(min_productivity, 1 - productivity_strength * max(0, x - 1))
+    productivity_strength: NonNegativeFloat = 0.0
+    min_productivity: float = Field(0.5, gt=0.0, le=1.0)
+
+
+class Absence(Strict):
+    sickness_spells_per_year: NonNegativeFloat = 0.0
+    sickness_spell_working_days: Distribution = {"dist": "fixed", "value": 4.5}
+    annual_leave_days_per_year: float = Field(0.0, ge=0.0, lt=261.0)  # working days, bank holidays in
+
+
+class NewStarters(Strict):
+    ramp_months: NonNegativeFloat = 0.0
+    ramp_productivity: float = Field(1.0, gt=0.0, le=1.0)
+    protected_months: NonNegativeFloat = 0.0
+    protected_caseload_share: float = Field(1.0, gt=0.0, le=1.0)  # of the team's caseload cap
+
+
+class Recruitment(Strict):
+    """A vacancy opens a campaign; a campaign fills or fails; a failed one is re-advertised."""
+
+    campaign_weeks: Distribution = {"dist": "fixed", "value": 10.0}
+    fill_probability: float = Field(1.0, ge=0.0, le=1.0)
+    readvertise_weeks: NonNegativeFloat = 4.0
+    starter_notice_weeks: Distribution = {"dist": "fixed", "value": 8.0}
+    cost_per_campaign: NonNegativeFloat = 0.0
+    hire_fte: float = Field(1.0, gt=0.0, le=1.0)
+    enabled: bool = False  # off: vacancies stay vacant unless a dated action fills them
+
+
+class Agency(Strict):
+    cover_lag_weeks: NonNegativeFloat = 6.0  # from a vacancy opening to agency cover starting
+    conversion_rate_per_month: float = Field(0.0, ge=0.0, le=1.0)  # agency workers taking a permanent post
+
+
+class Workforce(Strict):
+    roles: dict[Role, RoleTerms] = Field(default_factory=lambda: {r: RoleTerms() for r in ROLES})
+    permanent_notice_weeks: Distribution = {"dist": "fixed", "value": 4.0}
+    agency_notice_weeks: Distribution = {"dist": "fixed", "value": 1.0}
+    pressure: Pressure = Field(default_factory=Pressure)
+    handover_hours_per_item: NonNegativeFloat = 0.0
+    absence: Absence = Field(default_factory=Absence)
+    new_starters: NewStarters = Field(default_factory=NewStarters)
+    recruitment: Recruitment = Field(default_factory=Recruitment)
+    agency: Agency = Field(default_factory=Agency)
+    # budgeted FTE by team; a team left out has its staff in post at the start as establishment
+    establishment_fte: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _every_role(self):
+        for role in ROLES:
+            self.roles.setdefault(role, RoleTerms())
+        return self
+
+
+# --- hiring plans: dated actions -----------------------------------------------------------------
+
+
+class _Action(Strict):
+    date: dt.date
+
+
+class EstablishmentChange(_Action):
+    action: Literal["establishment"]
+    team: str
+    change_fte: float | None = None
+    set_fte: NonNegativeFloat | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self):
+        if (self.change_fte is None) == (self.set_fte is None):
+            raise ValueError("expected exactly one of change_fte or set_fte")
+        return self
+
+
+class Cohort(_Action):
+    """n hires starting on a date (an overseas cohort, a campaign run outside the model)."""
+
+    action: Literal["cohort"]
+    team: str
+    count: PositiveInt
+    fte: float = Field(1.0, gt=0.0, le=1.0)
+    contract: Contract = "permanent"
+
+
+class AgencyCap(_Action):
+    action: Literal["agency_cap"]
+    role: Role = "caseworker"
+    fte: NonNegativeFloat
+
+
+class AgencyConversion(_Action):
+    action: Literal["agency_conversion"]
+    rate_per_month: float = Field(ge=0.0, le=1.0)
+
+
+class CaseloadCap(_Action):
+    action: Literal["caseload_cap"]
+    team: str
+    per_fte: PositiveFloat | None
+
+
+class MergeTeams(_Action):
+    action: Literal["merge_teams"]
+    teams: list[str] = Field(min_length=2)
+    into: str
+    caseload_cap_per_fte: PositiveFloat | None = None
+
+
+class SetParameter(_Action):
+    """From `date`, set any numeric lever by its dotted path (e.g. demand.growth_per_year)."""
+
+    action: Literal["set"]
+    parameter: str
+    value: float
+
+
+Action = Annotated[
+    Union[EstablishmentChange, Cohort, AgencyCap, AgencyConversion, CaseloadCap, MergeTeams, SetParameter],
+    Field(discriminator="action"),
+]
+# where a `set` may reach: levers the model reads when it uses them
+SETTABLE_SECTIONS = ("demand", "assessment", "plans", "workforce", "teams")
+
+
+class Scenario(Strict):
+    description: str = ""
+    overrides: dict[str, Any] = Field(default_factory=dict)  # dotted keys, applied before the run
+    actions: list[Action] = Field(default_factory=list)  # added to the base's dated actions
 
 
 class Config(Strict):
@@ -180,6 +340,10 @@ class Config(Strict):
     policy: Policy = Field(default_factory=Policy)
     teams: dict[str, Team]
     staff: list[StaffGroup]
+    workforce: Workforce = Field(default_factory=Workforce)
+    actions: list[Action] = Field(default_factory=list)
+    scenarios: dict[str, Scenario] = Field(default_factory=dict)
+    scenario: str | None = None  # the scenario this configuration was resolved for, if any
 
     @field_validator("start_date")
     @classmethod
@@ -208,8 +372,60 @@ class Config(Strict):
                 raise ValueError(f"staff[{i}]: expected role {self.teams[group.team].role} for team {group.team!r}")
         return self
 
+    @model_validator(mode="after")
+    def _actions_make_sense(self):
+        teams = set(self.teams)
+        every_team = set(self.teams) | {a.into for a in self.actions if isinstance(a, MergeTeams)}
+        for where, names in (
+            ("workforce.establishment_fte", self.workforce.establishment_fte),
+            ("workforce.pressure.reference_caseload_per_fte", self.workforce.pressure.reference_caseload_per_fte),
+        ):
+            for name in names:
+                if name not in every_team:
+                    raise ValueError(f"{where}: expected a team name, one of {sorted(every_team)}, got {name!r}")
+        for i, action in enumerate(sorted(self.actions, key=lambda a: a.date)):
+            where = f"actions ({action.action} on {action.date})"
+            if action.date < self.start_date:
+                raise ValueError(f"{where}: expected a date on or after start_date {self.start_date}")
+            named = [action.team] if hasattr(action, "team") else getattr(action, "teams", [])
+            for name in named:
+                if name not in teams:
+                    raise ValueError(f"{where}: expected a team in place on that date, one of {sorted(teams)}, got {name!r}")
+            if isinstance(action, MergeTeams):
+                if any(self.teams.get(t, Team(handles=["plans"])).role != "caseworker" for t in action.teams):
+                    raise ValueError(f"{where}: expected caseworker teams to merge")
+                teams = (teams - set(action.teams)) | {action.into}
+            if isinstance(action, SetParameter):
+                _check_settable(self, action.parameter, action.value, where)
+        return self
+
     def team_for(self, kind: str) -> str:
         return next(name for name, team in self.teams.items() if kind in team.handles)
+
+
+def _check_settable(config: "Config", dotted: str, value: float, where: str) -> None:
+    """A dated `set` reaches a numeric lever the model reads when it uses it, or is refused."""
+    section, *rest = dotted.split(".")
+    if section not in SETTABLE_SECTIONS or not rest:
+        raise ValueError(f"{where}: expected a parameter under {', '.join(SETTABLE_SECTIONS)}, got {dotted!r}")
+    node: Any = getattr(config, section)
+    for key in rest:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, BaseModel) and key in type(node).model_fields:
+            node = getattr(node, key)
+        else:
+            raise ValueError(f"{where}: no parameter {dotted!r} (stopped at {key!r})")
+    if rest[-1] != "caseload_cap_per_fte" and (isinstance(node, bool) or not isinstance(node, (int, float))):
+        raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
+    from sim.actions import set_live
+
+    trial = config.model_copy(deep=True)
+    try:
+        set_live(trial, dotted, value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
 
 
 # --- loading -------------------------------------------------------------------------------------
@@ -259,10 +475,27 @@ def parse_config(raw: Any, source: str = "<config>", overrides: dict[str, Any] |
         except ValueError as exc:
             raise ConfigError(f"{source}: cannot apply override {exc}") from None
     try:
-        return Config.model_validate(raw)
+        config = Config.model_validate(raw)
     except ValidationError as exc:
         lines = [_describe(e) for e in exc.errors()]
         raise ConfigError(f"{source}: invalid configuration\n" + "\n".join(lines)) from None
+    for name in config.scenarios:
+        resolve_scenario(config, name, source)  # a bad scenario is an error in the file, now
+    return config
+
+
+def resolve_scenario(config: Config, name: str | None, source: str = "<config>") -> Config:
+    """The configuration a scenario runs: the base with its overrides and extra dated actions."""
+    if name is None or name == "base":
+        return config
+    if name not in config.scenarios:
+        raise ConfigError(f"{source}: no scenario {name!r}; expected one of {['base', *config.scenarios]}")
+    scenario = config.scenarios[name]
+    raw = config.model_dump(mode="json")
+    raw["scenarios"] = {}
+    raw["scenario"] = name
+    raw["actions"] = raw["actions"] + [a.model_dump(mode="json") for a in scenario.actions]
+    return parse_config(raw, f"{source}: scenarios.{name}", scenario.overrides)
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:

@@ -31,6 +31,8 @@ class RequestArrivals:
         self.demand = demand
         self.rng = rng
         self.receive = receive
+        self._month = 0
+        self._generation = 0  # arrivals drawn under superseded levers carry an older generation
         env.process(self._months())
 
     def expected(self, month: int) -> float:
@@ -43,13 +45,32 @@ class RequestArrivals:
 
     def _months(self):
         for month in range(self.calendar.months):
+            self._month = month
             begin, end = self.calendar.boundaries[month], self.calendar.boundaries[month + 1]
             observed = self.demand.history.get(self.calendar.month_label(month))
             n = observed if observed is not None else self.rng.poisson(self.expected(month))
-            times = np.sort(self.rng.uniform(begin, end, n))
-            for t in times.tolist():
-                self.env.timeout(t - begin).callbacks.append(self._arrive)
+            self._schedule(n, begin, end)
             yield self.env.timeout(end - begin)
 
-    def _arrive(self, _event) -> None:
-        self.receive()
+    def _schedule(self, n: int, begin: float, end: float) -> None:
+        generation = self._generation
+        now = self.env.now
+        for t in np.sort(self.rng.uniform(begin, end, n)).tolist():
+            self.env.timeout(t - now).callbacks.append(lambda _e, g=generation: self._arrive(g))
+
+    def redraw(self) -> None:
+        """A demand lever changed: redraw the rest of this month's requests at the new rate.
+
+        Arrivals of a Poisson process in disjoint intervals are independent, so the rest of the
+        month can be drawn afresh. Observed months keep their observed counts.
+        """
+        month = self._month
+        if self.demand.history.get(self.calendar.month_label(month)) is not None:
+            return
+        begin, end, now = self.calendar.boundaries[month], self.calendar.boundaries[month + 1], self.env.now
+        self._generation += 1
+        self._schedule(self.rng.poisson(self.expected(month) * (end - now) / (end - begin)), now, end)
+
+    def _arrive(self, generation: int) -> None:
+        if generation == self._generation:
+            self.receive()

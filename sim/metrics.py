@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import Calendar
+from sim.config import CONTRACTS, ROLES
 
 # counts that are reported every month, zero when nothing happened
 COUNTS = (
@@ -23,6 +24,10 @@ COUNTS = (
     "reviews_due", "reviews_completed", "reviews_completed_late", "review_decisions",
     "review_decisions_within_4_weeks", "review_decisions_maintain", "review_decisions_amend",
     "amendments_finalised", "amendments_within_8_weeks",
+    "campaigns_started", "campaigns_failed", "hires_accepted", "actions_applied",
+    *(f"{flow}.{role}.{contract}" for flow in ("starters_fte", "leavers_fte", "resignations_fte")
+      for role in ROLES for contract in CONTRACTS),
+    *(f"conversions_fte.{role}" for role in ROLES),
 )  # fmt: skip
 # rate name -> (numerator, denominator), both counts in the same month
 RATES = {
@@ -34,6 +39,7 @@ RATES = {
     "decisions_within_6_weeks_rate": ("decisions_within_6_weeks", "decisions_made"),
     "review_decisions_within_4_weeks_rate": ("review_decisions_within_4_weeks", "review_decisions"),
     "amendments_within_8_weeks_rate": ("amendments_within_8_weeks", "amendments_finalised"),
+    "cost_per_plan_issued": ("cost_total", "plans_issued"),
 }
 # stocks read once, when the model starts
 AT_START = ("plans_in_force_at_start", "assessments_open_at_start")
@@ -73,7 +79,14 @@ class MonthlyMetrics:
         wide = pd.DataFrame(self._values)
         wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)]).fillna(0.0)
         for rate, (num, den) in RATES.items():
-            wide[rate] = _ratio(wide[num], wide[den])
+            if num in wide:
+                wide[rate] = _ratio(wide[num], wide[den])
+        for role in ROLES:
+            # 12-month turnover: permanent leavers over the year / mean permanent FTE in post
+            leavers = wide[f"leavers_fte.{role}.permanent"].rolling(12).sum()
+            in_post = wide.get(f"fte_in_post.{role}.permanent")
+            if in_post is not None:
+                wide[f"turnover_12_months.{role}"] = _ratio(leavers, in_post.rolling(12).mean())
         year = pd.Series([d.year for d in self.calendar.month_starts[:-1]])
         for rate, (num, den) in YTD_RATES.items():
             wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())

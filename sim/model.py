@@ -18,54 +18,45 @@ import itertools
 import numpy as np
 import simpy
 
+from sim import actions
 from sim.assessment import AssessmentService
 from sim.clock import DAYS_PER_WEEK, Calendar
 from sim.config import Config
+from sim.config import Team as TeamParams
 from sim.demand import RequestArrivals
 from sim.metrics import MonthlyMetrics
 from sim.randomness import Streams
 from sim.reviews import ReviewService
 from sim.staff import StaffMember
 from sim.teams import Team
+from sim.workforce import Workforce
 
 
 class Model:
     def __init__(self, config: Config, seed: int, months: int | None = None):
-        self.config = config
+        # dated actions change levers in place, so the model works on its own copy
+        self.config = config = config.model_copy(deep=True)
         self.seed = seed
         self.env = simpy.Environment()
         self.calendar = Calendar(config.start_date, months or config.months)
         self.streams = Streams(seed)
         self.metrics = MonthlyMetrics(self.calendar)
         self._seq = itertools.count()
-        priority = config.policy.priority
 
         self.staff: list[StaffMember] = []
-        for group in config.staff:
-            for _ in range(group.count):
-                self.staff.append(
-                    StaffMember(
-                        self.env, len(self.staff), group.role, group.team, group.contract, group.fte,
-                        group.hours_per_week, group.casework_share, priority,
-                    )
-                )
         self.teams = {
-            name: Team(
-                name,
-                [m for m in self.staff if m.team == name],
-                team.caseload_cap_per_fte,
-                config.policy.allocation,
-                priority,
-            )
-            for name, team in config.teams.items()
+            name: Team(name, params, [], config.policy.allocation, config.policy.priority)
+            for name, params in config.teams.items()
         }
-
+        self.workforce = Workforce(self, config.workforce)
+        self.workforce.start(config.staff)
         self.reviews = ReviewService(self, config.plans)
         self.assessments = AssessmentService(self, config.assessment)
         self._seed_initial_state()
-        RequestArrivals(self.env, self.calendar, config.demand, self.streams.generator("demand.arrivals"),
-                        self.assessments.receive)
-        self._hours_worked_before = dict.fromkeys(self.teams, 0.0)
+        self.demand = RequestArrivals(
+            self.env, self.calendar, config.demand, self.streams.generator("demand.arrivals"), self.assessments.receive
+        )
+        actions.schedule(self, config.actions)
         self._clock = self.env.process(self._months())
 
     def next_seq(self) -> int:
@@ -73,6 +64,27 @@ class Model:
 
     def team_for(self, kind: str) -> Team:
         return self.teams[self.config.team_for(kind)]
+
+    def merge_teams(self, names: list[str], into: str, caseload_cap_per_fte: float | None) -> None:
+        """One team takes over the work and the staff of several (e.g. assessment + review)."""
+        old = [self.workforce.team(n) for n in names]
+        handles = sorted({kind for team in old for kind in team.params.handles})
+        merged = Team(
+            into,
+            TeamParams(role="caseworker", handles=handles, caseload_cap_per_fte=caseload_cap_per_fte),
+            [],
+            self.config.policy.allocation,
+            self.config.policy.priority,
+        )
+        self.workforce.merge([t.name for t in old], into)
+        for team in old:
+            del self.teams[team.name]
+        self.teams[into] = merged
+        for team in old:
+            merged.absorb(team)
+        for service in (self.assessments, self.reviews):
+            if service.team in old:
+                service.team = merged
 
     def _seed_initial_state(self) -> None:
         initial = self.config.initial_state
@@ -86,42 +98,44 @@ class Model:
                 self.assessments.start_open(age, band.stage)
         self.metrics.set("plans_in_force_at_start", len(self.reviews.plans))
         self.metrics.set("assessments_open_at_start", len(self.assessments.open))
+        for role in ("caseworker", "educational_psychologist"):
+            for contract in ("permanent", "agency"):
+                self.metrics.set(
+                    f"fte_in_post_at_start.{role}.{contract}",
+                    sum(m.fte for m in self.staff if m.role == role and m.contract == contract),
+                )
 
     def _months(self):
         """The month clock: flows drawn at each month's start, stocks read at its end."""
         calendar = self.calendar
         for month in range(calendar.months):
             length = calendar.boundaries[month + 1] - calendar.boundaries[month]
+            self.workforce.month_start(length)
             self.reviews.month_start(length)
             yield self.env.timeout(length)
-            self._snapshot()
+            self._snapshot(length)
             self.metrics.next_month()
+        self.workforce.close_history()
 
-    def _snapshot(self) -> None:
+    def _snapshot(self, days_in_month: float) -> None:
+        """Month-end stocks. Utilisation is casework done over what the team could have done at
+        its pace that month, so sickness, ramp-up and joiners mid-month are counted fairly."""
         self.assessments.snapshot()
         self.reviews.snapshot()
+        self.workforce.snapshot(days_in_month)
         m = self.metrics
-        month = m.month
-        days_in_month = self.calendar.boundaries[month + 1] - self.calendar.boundaries[month]
         for name, team in self.teams.items():
             members = team.members
-            loads = np.array([member.caseload / member.fte for member in members]) if members else np.zeros(0)
             fte = team.fte
+            loads = [member.caseload / member.fte for member in members]
             m.set(f"caseload_per_fte_mean.{name}", sum(x.caseload for x in members) / fte if fte else np.nan)
-            m.set(f"caseload_per_fte_p90.{name}", float(np.percentile(loads, 90)) if len(loads) else np.nan)
+            m.set(f"caseload_per_fte_p90.{name}", float(np.percentile(loads, 90)) if loads else np.nan)
             m.set(f"unallocated.{name}", team.unallocated)
             m.set(f"fte_in_post.{name}", fte)
-            for member in members:
-                member.progress()
-            worked = sum(x.hours_worked for x in members)
-            available = sum(x.casework_hours_per_day for x in members) * days_in_month
-            m.set(f"casework_hours.{name}", worked - self._hours_worked_before[name])
-            m.set(f"utilisation.{name}", (worked - self._hours_worked_before[name]) / available if available else np.nan)
-            self._hours_worked_before[name] = worked
-        for role in ("caseworker", "educational_psychologist"):
-            for contract in ("permanent", "agency"):
-                m.set(f"fte_in_post.{role}.{contract}",
-                      sum(x.fte for x in self.staff if x.role == role and x.contract == contract))
+            worked, capacity = team.take_hours()
+            m.set(f"casework_hours.{name}", worked)
+            m.set(f"casework_capacity_hours.{name}", capacity)
+            m.set(f"utilisation.{name}", worked / capacity if capacity else np.nan)
 
     def run(self) -> None:
         self.env.run(until=self._clock)

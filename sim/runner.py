@@ -34,6 +34,8 @@ class Result:
     months: int
     metrics: pd.DataFrame  # tidy: month, metric, value
     cases: pd.DataFrame | None  # one row per case with the date of each step
+    staff: pd.DataFrame  # staff history: one row per person per contract spell
+    vacancies: pd.DataFrame  # one row per post recruited to
     started: dt.datetime
     wall_seconds: float
     events: int
@@ -69,7 +71,10 @@ def run(
     events = _event_count(model)
     metrics = model.metrics.to_frame()
     case_table = case_frame(model) if cases else None
-    return Result(config, seed, months, metrics, case_table, started, time.perf_counter() - t0, events)
+    return Result(
+        config, seed, months, metrics, case_table, staff_frame(model), vacancy_frame(model),
+        started, time.perf_counter() - t0, events,
+    )  # fmt: skip
 
 
 def _event_count(model: Model) -> int:
@@ -95,6 +100,41 @@ def case_frame(model: Model) -> pd.DataFrame:
     frame["weeks_to_final_plan"] = weeks
     frame["issued_within_20_weeks"] = weeks <= model.config.assessment.final_deadline_weeks
     return frame
+
+
+def staff_frame(model: Model) -> pd.DataFrame:
+    spells = model.workforce.spells
+    cal = model.calendar
+    frame = pd.DataFrame(
+        {
+            "staff_id": [s.staff_id for s in spells],
+            "role": [s.role for s in spells],
+            "team": [s.team for s in spells],
+            "contract": [s.contract for s in spells],
+            "fte": [s.fte for s in spells],
+            "hours_per_week": [s.hours_per_week for s in spells],
+            "start_date": cal.timestamps([s.start_day for s in spells]),
+            "end_date": cal.timestamps([s.end_day for s in spells]),
+            "ended_by": [s.ended_by for s in spells],
+        }
+    )
+    return frame.sort_values(["staff_id", "start_date"], kind="stable").reset_index(drop=True)
+
+
+def vacancy_frame(model: Model) -> pd.DataFrame:
+    vacancies = model.workforce.vacancies
+    cal = model.calendar
+    return pd.DataFrame(
+        {
+            "team": [v.team for v in vacancies],
+            "fte": [v.fte for v in vacancies],
+            "campaigns": [v.campaigns for v in vacancies],
+            "opened_date": cal.timestamps([v.opened_day for v in vacancies]),
+            "accepted_date": cal.timestamps([v.accepted_day for v in vacancies]),
+            "started_date": cal.timestamps([v.started_day for v in vacancies]),
+            "withdrawn": [v.withdrawn for v in vacancies],
+        }
+    )
 
 
 def _git_commit() -> str | None:
@@ -149,6 +189,8 @@ def write_result(result: Result, out_dir: str | Path, config_path: str | None = 
         result.metrics.to_csv(staging / "metrics.csv", index=False, date_format="%Y-%m-%d")
         if result.cases is not None:
             result.cases.to_parquet(staging / "cases.parquet", index=False)
+        result.staff.to_parquet(staging / "staff.parquet", index=False)
+        result.vacancies.to_parquet(staging / "vacancies.parquet", index=False)
         # the file alone repeats the run: the seed and horizon used are written into it
         resolved = result.config.model_copy(update={"seed": result.seed, "months": result.months})
         (staging / "config.yaml").write_text(dump_config(resolved), encoding="utf-8")

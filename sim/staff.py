@@ -13,6 +13,7 @@ import simpy
 
 from sim.priority import work_queue
 
+
 class Task:
     """A piece of professional work on one item (a case, plan or advice request)."""
 
@@ -28,6 +29,12 @@ class Task:
 
 
 class StaffMember:
+    """One person: their own queue, their caseload, and how fast they work today.
+
+    Their pace is their casework hours a day (less annual leave), times their productivity
+    (ramp-up as a new starter, caseload pressure), and nothing while they are off sick.
+    """
+
     def __init__(
         self,
         env: simpy.Environment,
@@ -47,14 +54,28 @@ class StaffMember:
         self.contract = contract
         self.fte = fte
         self.hours_per_week = hours_per_week
+        self.casework_share = casework_share
         self.casework_hours_per_day = hours_per_week * fte * casework_share / 7.0
         self._queue = work_queue(priority)
+        # the workforce's state of this person (joining, leaving, absence, pressure)
+        self.joined_day = env.now
+        self.resigned = False  # has given notice, or has been told the placement ends
+        self.gone = False
+        self.available_share = 1.0  # of casework hours, after annual leave
+        self.ramp = 1.0  # new starters work slower for a while
+        self.pressure_productivity = 1.0
+        self.absent = False
+        self.cap_share = 1.0  # new starters get a protected, lower share of the caseload cap
+        self.hazard_left = float("inf")  # leaving: cumulative hazard still to run before resigning
         self.current: Task | None = None
         self.owned: dict[int, Any] = {}  # items allocated to this person, by creation order
         self.hours_worked = 0.0
+        self.hours_reported = 0.0  # of hours_worked, already counted in a month's measures
+        self.capacity_hours = 0.0  # hours of casework this person could have done at their pace
+        self.capacity_reported = 0.0
         self.rate = self.casework_hours_per_day  # hours of casework done per day, now
         self._remaining = 0.0  # hours left on the current task
-        self._since = 0.0  # when _remaining and hours_worked were last brought up to date
+        self._since = env.now  # when _remaining and the hours were last brought up to date
         self._completion = None  # the event that ends the current task at the present rate
 
     @property
@@ -71,6 +92,7 @@ class StaffMember:
             self._start_next()
 
     def _start_next(self) -> None:
+        self.progress()
         while self._queue:
             task = self._queue.pop(self.env.now)
             if task.item.closed:  # the plan ceased or the case closed while the task waited
@@ -81,7 +103,6 @@ class StaffMember:
             return
 
     def _schedule(self) -> None:
-        self._since = self.env.now
         if self.current is None or self.rate <= 0.0:
             self._completion = None
             return
@@ -91,17 +112,32 @@ class StaffMember:
     def progress(self) -> None:
         """Book the work done on the current task since the last update."""
         now = self.env.now
+        elapsed = (now - self._since) * self.rate
+        self.capacity_hours += elapsed
         if self._completion is not None:
-            done = (now - self._since) * self.rate
-            self._remaining -= done
-            self.hours_worked += done
+            self._remaining -= elapsed
+            self.hours_worked += elapsed
         self._since = now
 
-    def set_rate(self, hours_per_day: float) -> None:
-        """Change the pace of work (absence, ramp-up, pressure); the current task is re-timed."""
+    def update_rate(self) -> None:
+        """Re-time the current task after the pace changed (absence, ramp-up, pressure)."""
         self.progress()
-        self.rate = hours_per_day
+        productivity = self.available_share * self.ramp * self.pressure_productivity
+        self.rate = 0.0 if self.absent else self.casework_hours_per_day * productivity
         self._schedule()
+
+    def drain(self) -> list[Task]:
+        """Stop work for good: return the task in hand (with the hours it still needs) and the queue."""
+        self.progress()
+        tasks = []
+        if self.current is not None:
+            self.current.hours = max(self._remaining, 0.0)
+            tasks.append(self.current)
+        tasks.extend(self._queue)
+        self.current = None
+        self._completion = None
+        self._queue = work_queue("fifo")
+        return tasks
 
     def _finish(self, event) -> None:
         if event is not self._completion:

@@ -11,31 +11,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from sim.config import Team as TeamParams
 from sim.priority import work_queue
 from sim.staff import StaffMember, Task
 
 
 class Team:
-    def __init__(
-        self,
-        name: str,
-        members: list[StaffMember],
-        caseload_cap_per_fte: float | None,
-        allocation: str,
-        priority: str,
-    ):
+    def __init__(self, name: str, params: TeamParams, members: list[StaffMember], allocation: str, priority: str):
         self.name = name
+        self.params = params  # read live: a dated action may change the caseload cap
+        self.role = params.role
         self.members = members
-        self.cap = caseload_cap_per_fte
+        self._priority = priority
         self._pool = work_queue(priority)
+        self._leavers_hours = [0.0, 0.0]  # worked, and could have worked, by people since gone
         self._choose = self._least_loaded if allocation == "least_loaded" else self._round_robin
         self._next_turn = 0
 
     # --- allocation ----------------------------------------------------------------------------
 
+    @property
+    def cap(self) -> float | None:
+        return self.params.caseload_cap_per_fte
+
     def has_room(self, member: StaffMember) -> bool:
         # room for one more item without going over the cap (part-time caps are not whole numbers)
-        return self.cap is None or member.caseload + 1 <= self.cap * member.fte + 1e-9
+        cap = self.params.caseload_cap_per_fte
+        return cap is None or member.caseload + 1 <= cap * member.fte * member.cap_share + 1e-9
 
     def _least_loaded(self) -> StaffMember | None:
         best, best_load = None, None
@@ -94,6 +96,48 @@ class Team:
             if not item.closed:
                 self._assign(item, member)
 
+    def fill_all(self) -> None:
+        """Give waiting work to whoever has room (after the cap rose or someone joined)."""
+        while self._pool:
+            member = self._choose()
+            if member is None:
+                return
+            item = self._pool.pop(member.env.now)
+            if not item.closed:
+                self._assign(item, member)
+
+    # --- membership ----------------------------------------------------------------------------
+
+    def add_member(self, member: StaffMember) -> None:
+        member.team = self.name
+        self.members.append(member)
+        self.fill_all()
+
+    def remove_member(self, member: StaffMember) -> list[Any]:
+        """Take a leaver out of the team; return the items they held, now unowned."""
+        self.members.remove(member)
+        member.progress()
+        self._leavers_hours[0] += member.hours_worked - member.hours_reported
+        self._leavers_hours[1] += member.capacity_hours - member.capacity_reported
+        items = list(member.owned.values())
+        member.owned.clear()
+        for item in items:
+            item.owner = None
+        return items
+
+    def absorb(self, other: "Team") -> None:
+        """Merge another team into this one: its members and its waiting work."""
+        for member in other.members:
+            member.team = self.name
+        self.members.extend(other.members)
+        self._leavers_hours = [a + b for a, b in zip(self._leavers_hours, other._leavers_hours)]
+        other.members = []
+        for item in other._pool:
+            if not item.closed:
+                self._pool.push(item)
+        other._pool = work_queue(self._priority)
+        self.fill_all()
+
     # --- work ----------------------------------------------------------------------------------
 
     @staticmethod
@@ -111,6 +155,18 @@ class Team:
     @property
     def unallocated(self) -> int:
         return sum(1 for item in self._pool if not item.closed)
+
+    def take_hours(self) -> tuple[float, float]:
+        """Casework hours done, and hours the team could have done at its pace (absence,
+        ramp-up and pressure included), since last asked; leavers' hours included."""
+        (worked, capacity), self._leavers_hours = self._leavers_hours, [0.0, 0.0]
+        for member in self.members:
+            member.progress()
+            worked += member.hours_worked - member.hours_reported
+            capacity += member.capacity_hours - member.capacity_reported
+            member.hours_reported = member.hours_worked
+            member.capacity_reported = member.capacity_hours
+        return worked, capacity
 
     @property
     def fte(self) -> float:

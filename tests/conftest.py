@@ -39,6 +39,17 @@ def _unified(raw: dict, cap: float | None = None) -> None:
     for group in raw["staff"]:
         if group["role"] == "caseworker":
             group["team"] = "casework"
+    workforce = raw.get("workforce", {})
+    establishment = workforce.get("establishment_fte", {})
+    if establishment:
+        casework = establishment.pop("assessment", 0) + establishment.pop("review", 0)
+        establishment["casework"] = casework
+    references = workforce.get("pressure", {}).get("reference_caseload_per_fte", {})
+    if references:
+        references["casework"] = references.pop("review")
+        references.pop("assessment", None)
+    raw["actions"] = []
+    raw["scenarios"] = {}
 
 
 def _set(**dotted: Any) -> Callable[[dict], None]:

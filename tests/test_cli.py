@@ -48,10 +48,13 @@ def test_validate_accepts_the_shipped_configs(config):
 
 
 def test_run_writes_every_result_file(run_dir):
-    """`sendsim run --out DIR` exits 0 and DIR holds metrics, cases, config and provenance."""
+    """`sendsim run --out DIR` exits 0 and DIR holds metrics, cases, staff history, config and provenance."""
     out_dir, _ = run_dir
     names = {p.name for p in out_dir.iterdir()}
-    assert names == {"metrics.parquet", "metrics.csv", "cases.parquet", "config.yaml", "provenance.json"}
+    assert names == {
+        "metrics.parquet", "metrics.csv", "cases.parquet", "staff.parquet", "vacancies.parquet",
+        "config.yaml", "provenance.json",
+    }  # fmt: skip
 
 
 def test_run_leaves_no_staging_folder_behind(run_dir):

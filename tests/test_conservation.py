@@ -177,24 +177,32 @@ def test_flows_nest_within_each_other(w):
             == w["review_decisions"]).all()
 
 
-def _available_hours(result, team: str, months: pd.DatetimeIndex) -> pd.Series:
-    """Casework hours a team could give in each month, from the staff in the configuration."""
-    per_day = sum(g.count * g.hours_per_week * g.fte * g.casework_share / 7 for g in result.config.staff if g.team == team)
-    return pd.Series(months.days_in_month * per_day, index=months)
+def _paid_hours(result, team: str, months: pd.DatetimeIndex) -> pd.Series:
+    """Paid hours of the team's staff in each month, from the staff history."""
+    spells = result.staff[result.staff["team"] == team]
+    hours = []
+    for begin in months:
+        end = begin + pd.offsets.MonthBegin(1)
+        overlap = (spells["end_date"].clip(upper=end) - spells["start_date"].clip(lower=begin)).dt.total_seconds()
+        days = overlap.clip(lower=0) / 86400
+        hours.append((days * spells["hours_per_week"] * spells["fte"] / 7).sum())
+    return pd.Series(hours, index=months)
 
 
-def test_casework_hours_over_the_run_fit_the_hours_available(result, w):
-    """Casework hours worked over the whole run never exceed the staff's casework hours in it."""
+def test_casework_hours_fit_the_capacity_of_the_staff_in_post(result, w):
+    """Each month, hours worked <= hours the team could work at its pace <= its staff's paid hours."""
     for team in result.config.teams:
-        available = _available_hours(result, team, w.index)
-        assert w[f"casework_hours.{team}"].sum() <= available.sum() * (1 + 1e-9), team
+        worked, capacity = w[f"casework_hours.{team}"], w[f"casework_capacity_hours.{team}"]
+        assert (worked <= capacity * (1 + 1e-9) + 1e-9).all(), team
+        assert (capacity <= _paid_hours(result, team, w.index) * (1 + 1e-9) + 1e-9).all(), team
 
 
-def test_utilisation_is_worked_over_available_hours(result, w):
-    """Each month's utilisation is that month's casework hours over the hours available."""
+def test_utilisation_is_worked_over_capacity(result, w):
+    """Each month's utilisation is that month's casework hours over the team's capacity hours."""
     for team in result.config.teams:
-        available = _available_hours(result, team, w.index)
-        np.testing.assert_allclose(w[f"utilisation.{team}"], w[f"casework_hours.{team}"] / available, rtol=1e-9)
+        np.testing.assert_allclose(
+            w[f"utilisation.{team}"], w[f"casework_hours.{team}"] / w[f"casework_capacity_hours.{team}"], rtol=1e-9
+        )
 
 
 def test_utilisation_never_exceeds_one_in_a_month(simulate, monthly):
