@@ -1,4 +1,4 @@
-"""The `sendsim` command: run a configuration, or check one."""
+"""The `sendsim` command: check a configuration, run it, compare scenarios."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from sim.config import ConfigError, load_config
+from sim.config import ConfigError, load_config, resolve_scenario
 from sim.runner import check_out_dir, run, write_result
 from sim.summary import yearly_table
 
@@ -36,7 +36,24 @@ def _load(path: str, overrides: dict | None = None):
         sys.exit(2)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Lets `--scenarios A B C` take several values, as planners write it."""
+
+    def parse_args(self, ctx, args):
+        expanded, taking = [], False
+        for arg in args:
+            if arg == "--scenarios":
+                taking = True
+                continue
+            if taking and not arg.startswith("-"):
+                expanded += ["--scenarios", arg]
+                continue
+            taking = False
+            expanded.append(arg)
+        return super().parse_args(ctx, expanded)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sendsim")
 def main() -> None:
     """sendsim: forecast a SEND 0-25 service's assessments, reviews and staff, month by month."""
@@ -58,13 +75,30 @@ def validate(config_file: str) -> None:
 @click.option("--months", type=click.IntRange(min=1), default=None, help="Months to simulate (default: the config's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the results (default: results/<config name>).")
+@click.option("--scenario", default=None, help="Run one of the config's scenarios instead of the base.")
+@click.option("--reps", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Replications; more than one gives means, confidence intervals and percentiles.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
+@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Add replications until the 95% CI half-width of the headline measures is at most "
+                   "this share of their mean (e.g. 0.05), up to --max-reps.")
+@click.option("--max-reps", type=click.IntRange(min=2), default=100, show_default=True)
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.")
-def run_command(config_file, seed, months, out_dir, no_cases, sets) -> None:
-    """Run one replication of CONFIG and write its monthly metrics and cases."""
+def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets) -> None:
+    """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs)."""
     config = _load(config_file, _parse_overrides(sets))
-    out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
+    try:
+        config = resolve_scenario(config, scenario, config_file)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    if reps > 1 or precision is not None:
+        out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
+        _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps)
+        return
+    out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
     try:
         check_out_dir(out_dir)
     except FileExistsError as exc:
@@ -76,6 +110,139 @@ def run_command(config_file, seed, months, out_dir, no_cases, sets) -> None:
     out.print(_table(result))
     out.print(f"Seed {result.seed}; {result.events:,} events in {result.wall_seconds:.2f} s. "
               f"Results in [bold]{out_dir}[/]")
+
+
+@main.command()
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--scenarios", multiple=True, metavar="NAME...", help="Scenarios to compare with the base (default: all).")
+@click.option("--reps", type=click.IntRange(min=2), default=10, show_default=True)
+@click.option("--seed", type=int, default=None, help="Random seed (default: the config's).")
+@click.option("--months", type=click.IntRange(min=1), default=None, help="Months to simulate (default: the config's).")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the results (default: results/<config name>-compare).")
+@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Add replications until the headline measures' CI half-width is at most this share of their mean.")
+@click.option("--max-reps", type=click.IntRange(min=2), default=100, show_default=True)
+@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
+def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets) -> None:
+    """Run the base and scenarios of CONFIG on common random numbers and compare them."""
+    config = _load(config_file, _parse_overrides(sets))
+    names = list(scenarios) or list(config.scenarios)
+    unknown = [n for n in names if n != "base" and n not in config.scenarios]
+    if unknown:
+        err.print(f"[bold red]error:[/] {config_file}: no scenario {unknown[0]!r}; "
+                  f"expected one of {['base', *config.scenarios]}", highlight=False)
+        sys.exit(2)
+    out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
+    _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps)
+
+
+def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.experiment import provenance_for, run_experiment, summarise, write_experiment
+    from sim.precision import relative_half_widths, run_to_precision
+    from sim.replications import BASE, default_jobs
+
+    try:
+        check_out_dir(out_dir)
+    except FileExistsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    jobs = jobs or default_jobs()
+    seed = config.seed if seed is None else seed
+    names = [BASE, *[s for s in scenarios if s != BASE]]
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        total = len(names) * (reps if precision is None else max_reps)
+        task = bar.add_task(f"Simulating {len(names)} scenario(s)", total=total)
+        advance = lambda n: bar.advance(task, n)  # noqa: E731
+        if precision is None:
+            experiment = run_experiment(config, names, reps, seed, months, jobs, progress=advance,
+                                        config_path=config_file)
+        else:
+            import time
+
+            t0 = time.perf_counter()
+            results, reached = run_to_precision(config, precision, names, seed, months, jobs,
+                                                max_reps=max_reps, progress=advance)
+            done = int(results["rep"].nunique())
+            experiment = summarise(config, results, provenance_for(
+                config, names, done, seed, months, jobs, config_file, time.perf_counter() - t0,
+                precision=precision, precision_reached=reached))
+            widths = relative_half_widths(results)
+            worst = widths["relative"].max() if not widths.empty else float("nan")
+            note = "reached" if reached else f"not reached within {max_reps} replications"
+            out.print(f"Precision {precision:g}: {note} after {done} replications (widest relative half-width {worst:.3f}).")
+    write_experiment(experiment, out_dir)
+    out.print(_kpi_view(experiment))
+    if len(names) > 1:
+        out.print(_difference_view(experiment))
+    prov = experiment.provenance
+    out.print(f"{prov['replications']} replications x {len(names)} scenario(s), seed {prov['seed']}, "
+              f"{prov['wall_seconds']:.1f} s on {prov['jobs']} process(es). Results in [bold]{out_dir}[/]")
+
+
+KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
+            "Caseworker FTE in post", "Agency share of caseworkers", "Cost (£)")
+
+
+def _kpi_view(experiment) -> Table:
+    kpis = experiment.kpis
+    target = experiment.provenance.get("target_on_time_rate")
+    view = Table(title=f"{experiment.config.name}: mean [95% CI] by calendar year, "
+                       f"{experiment.provenance['replications']} replications", title_justify="left")
+    view.add_column("Scenario")
+    view.add_column("Measure")
+    years = sorted(kpis["year"].unique())
+    for year in years:
+        view.add_column(str(year), justify="right")
+    for scenario in experiment.scenarios:
+        rows = kpis[kpis["scenario"] == scenario]
+        for measure in (*KPI_ROWS, "P(on time >= target)"):
+            cells = []
+            for year in years:
+                if measure.startswith("P("):
+                    hit = rows[(rows["year"] == year) & (rows["measure"] == "On-time rate")]
+                    cells.append("–" if hit.empty else f"{hit['p_reaches_target'].iloc[0]:.0%}")
+                    continue
+                hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
+                if hit.empty:
+                    cells.append("–")
+                    continue
+                r = hit.iloc[0]
+                cells.append(f"{_fmt(measure, r['mean'])} [{_fmt(measure, r['ci_low'])}, {_fmt(measure, r['ci_high'])}]")
+            label = measure if not measure.startswith("P(") else f"P(on time ≥ {target:.1%})"
+            view.add_row(scenario if measure == KPI_ROWS[0] else "", label, *cells)
+        view.add_section()
+    return view
+
+
+def _difference_view(experiment) -> Table:
+    diffs = experiment.differences
+    view = Table(title="Difference from the base, paired on common random numbers: mean [95% CI]",
+                 title_justify="left")
+    view.add_column("Scenario")
+    view.add_column("Measure")
+    years = sorted(diffs["year"].unique())
+    for year in years:
+        view.add_column(str(year), justify="right")
+    for scenario in [s for s in experiment.scenarios if s != "base"]:
+        rows = diffs[diffs["scenario"] == scenario]
+        for measure in KPI_ROWS:
+            cells = []
+            for year in years:
+                hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
+                if hit.empty:
+                    cells.append("–")
+                    continue
+                r = hit.iloc[0]
+                cells.append(f"{_fmt(measure, r['difference'], signed=True)} "
+                             f"[{_fmt(measure, r['ci_low'], signed=True)}, {_fmt(measure, r['ci_high'], signed=True)}]")
+            view.add_row(scenario if measure == KPI_ROWS[0] else "", measure, *cells)
+        view.add_section()
+    return view
 
 
 def _table(result) -> Table:
@@ -90,12 +257,15 @@ def _table(result) -> Table:
     return view
 
 
-def _fmt(measure: str, value: float) -> str:
+def _fmt(measure: str, value: float, signed: bool = False) -> str:
     if value != value:
         return "–"
-    if "rate" in measure:
-        return f"{value:.1%}"
-    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    sign = "+" if signed else ""
+    if "rate" in measure or "share" in measure:
+        return f"{value:{sign}.1%}"
+    if "£" in measure:
+        return f"{'-' if value < 0 else ('+' if signed else '')}£{abs(value):,.0f}"
+    return f"{value:{sign},.0f}" if float(value).is_integer() else f"{value:{sign},.1f}"
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -90,7 +90,7 @@ class MonthlyMetrics:
         year = pd.Series([d.year for d in self.calendar.month_starts[:-1]])
         for rate, (num, den) in YTD_RATES.items():
             wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
-        wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]))
+        wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]).astype("datetime64[ms]"))
         tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
         tidy = tidy[~(tidy["metric"].isin(AT_START) & (tidy["month"] > tidy["month"].min()))]
         return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)

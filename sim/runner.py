@@ -21,7 +21,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import Config, dump_config, load_config
+from sim.config import Config, dump_config, load_config, parse_config, resolve_scenario
 from sim.model import Model
 
 CASE_STEPS = ("decision", "advice_requested", "ep_advice", "advice", "draft", "final", "end")
@@ -54,14 +54,15 @@ def run(
     months: int | None = None,
     overrides: dict[str, Any] | None = None,
     cases: bool = True,
+    scenario: str | None = None,
 ) -> Result:
-    """Run one replication. `config` is a path or a loaded Config; `seed` defaults to the config's."""
+    """Run one replication. `config` is a path or a loaded Config; `seed` defaults to the config's;
+    `scenario` names one of the config's scenarios (default: the base)."""
     if not isinstance(config, Config):
         config = load_config(config, overrides)
     elif overrides:
-        from sim.config import parse_config
-
         config = parse_config(config.model_dump(mode="json"), "<config>", overrides)
+    config = resolve_scenario(config, scenario)
     seed = config.seed if seed is None else seed
     months = months or config.months
     started = dt.datetime.now(dt.timezone.utc)
@@ -147,16 +148,20 @@ def _git_commit() -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]:
+def package_version() -> str:
     try:
-        version = metadata.version("sendsim")
+        return metadata.version("sendsim")
     except metadata.PackageNotFoundError:
-        version = "unknown"
+        return "unknown"
+
+
+def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]:
     return {
         "package": "sendsim",
-        "version": version,
+        "version": package_version(),
         "config": config_path,
         "config_name": result.config.name,
+        "scenario": result.config.scenario or "base",
         "seed": result.seed,
         "start_date": result.config.start_date.isoformat(),
         "months": result.months,

@@ -43,5 +43,72 @@ def yearly_table(metrics: pd.DataFrame) -> pd.DataFrame:
         for column in w.columns:
             if column.startswith("caseload_per_fte_mean."):
                 row[f"Caseload per FTE ({column.split('.', 1)[1]})"] = last[column]
+        cw = "caseworker"
+        row["Caseworker FTE in post"] = last[f"fte_in_post.{cw}.permanent"] + last[f"fte_in_post.{cw}.agency"]
+        row["  of which agency"] = last[f"fte_in_post.{cw}.agency"]
+        row["Agency share of caseworkers"] = last[f"agency_share.{cw}"]
+        row["Vacancies (FTE, all teams)"] = sum(last[c] for c in w.columns if c.startswith("vacancies_fte."))
+        row["Caseworker starters (FTE)"] = months[f"starters_fte.{cw}.permanent"].sum()
+        row["Caseworker leavers (FTE)"] = months[f"leavers_fte.{cw}.permanent"].sum()
+        row["Caseworker turnover rate (12 months)"] = last.get(f"turnover_12_months.{cw}", np.nan)
+        row["EP FTE in post"] = sum(last[f"fte_in_post.educational_psychologist.{c}"] for c in ("permanent", "agency"))
+        cost = months["cost_total"].sum()
+        row["Cost (£)"] = cost
+        row["Cost per plan issued (£)"] = cost / issued if issued else np.nan
         rows.append(row)
     return pd.DataFrame(rows).set_index("year")
+
+
+# --- over replications ---------------------------------------------------------------------------
+
+NATIONAL_ON_TIME_2022 = 0.492  # DOMAIN.md: England's 20-week rate, 2022
+HEADLINE = ("On-time rate", "Open > 30 wks", "Reviews overdue")
+
+
+def yearly_by_rep(reps: pd.DataFrame) -> pd.DataFrame:
+    """The yearly table of every (scenario, replication): scenario, rep, year, measure columns."""
+    frames = []
+    for (scenario, rep), metrics in reps.groupby(["scenario", "rep"], sort=True):
+        table = yearly_table(metrics[["month", "metric", "value"]]).reset_index()
+        table.insert(0, "rep", rep)
+        table.insert(0, "scenario", scenario)
+        frames.append(table)
+    return pd.concat(frames, ignore_index=True)
+
+
+def kpi_table(reps: pd.DataFrame, target: float = NATIONAL_ON_TIME_2022, confidence: float = 0.95) -> pd.DataFrame:
+    """Per scenario, year and measure: mean, CI of the mean, median, 5th-95th percentiles; and the
+    share of replications whose on-time rate reaches `target`."""
+    from sim.stats import describe
+
+    yearly = yearly_by_rep(reps)
+    measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]
+    rows = []
+    for (scenario, year), group in yearly.groupby(["scenario", "year"], sort=True):
+        for measure in measures:
+            row = {"scenario": scenario, "year": year, "to": group["to"].iloc[0], "measure": measure}
+            row.update(describe(group[measure].to_numpy(dtype=float), confidence))
+            if measure == "On-time rate":
+                rates = group[measure].to_numpy(dtype=float)
+                row["p_reaches_target"] = float(np.mean(rates >= target)) if len(rates) else np.nan
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def scenario_differences(reps: pd.DataFrame, base: str = "base", confidence: float = 0.95) -> pd.DataFrame:
+    """Each scenario minus the base, paired by replication (common random numbers), with its CI."""
+    from sim.stats import mean_ci
+
+    yearly = yearly_by_rep(reps)
+    measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]
+    base_rows = yearly[yearly["scenario"] == base].set_index(["rep", "year"])
+    rows = []
+    for scenario, group in yearly[yearly["scenario"] != base].groupby("scenario", sort=True):
+        paired = group.set_index(["rep", "year"]).join(base_rows[measures], rsuffix=" (base)", how="inner")
+        for year, by_year in paired.groupby(level="year"):
+            for measure in measures:
+                diff = by_year[measure].to_numpy(float) - by_year[f"{measure} (base)"].to_numpy(float)
+                mean, low, high = mean_ci(diff, confidence)
+                rows.append({"scenario": scenario, "year": year, "measure": measure,
+                             "difference": mean, "ci_low": low, "ci_high": high, "n": int(np.sum(~np.isnan(diff)))})
+    return pd.DataFrame(rows)

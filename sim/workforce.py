@@ -268,7 +268,14 @@ class Workforce:
 
     def _campaign_ends(self, vacancy: Vacancy) -> None:
         recruitment = self.params.recruitment
-        if self._recruitment.random() < recruitment.fill_probability:
+        name = self.team(vacancy.team).name
+        filled = self._recruitment.random() < recruitment.fill_probability
+        if self._unrecruited_fte(name) + vacancy.fte < vacancy.fte / 2:
+            # a cohort or a conversion filled the post while it was advertised: no offer is made
+            self.pipeline[name] -= vacancy.fte
+            vacancy.withdrawn = True
+            return
+        if filled:
             vacancy.accepted_day = self.env.now
             self.metrics.count("hires_accepted")
             notice = recruitment.starter_notice_weeks.sample(self._recruitment, 1)[0] * DAYS_PER_WEEK

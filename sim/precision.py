@@ -1,0 +1,81 @@
+"""Replications until the headline measures are precise enough.
+
+The sequential procedure of Hoad, Robinson and Davies (2010): start with a few replications,
+add more until the 95% confidence interval of every headline measure (each scenario, each
+calendar year) has a half-width of at most `precision` times its mean, and stop only once that
+still holds after a look-ahead of further replications, so a lucky early estimate does not end
+the run. Where a measure's mean is 0 the half-width itself must be at most `precision`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.replications import run_replications
+from sim.stats import half_width
+from sim.summary import HEADLINE, yearly_by_rep
+
+
+def relative_half_widths(results: pd.DataFrame, measures=HEADLINE) -> pd.DataFrame:
+    """Half-width of the 95% CI over |mean| (or the half-width, where the mean is 0)."""
+    yearly = yearly_by_rep(results)
+    rows = []
+    for (scenario, year), group in yearly.groupby(["scenario", "year"]):
+        for measure in measures:
+            values = group[measure].to_numpy(dtype=float)
+            values = values[~np.isnan(values)]
+            if len(values) < 2:
+                continue  # no plans issued in that year in most replications: nothing to estimate
+            hw = half_width(values)
+            mean = abs(values.mean())
+            rows.append({"scenario": scenario, "year": year, "measure": measure, "n": len(values),
+                         "half_width": hw, "relative": hw / mean if mean > 0 else hw})
+    return pd.DataFrame(rows)
+
+
+def look_ahead(n: int) -> int:
+    """Extra replications over which the precision must hold (Hoad et al.: kLimit)."""
+    return 5 if n <= 100 else math.ceil(0.05 * n)
+
+
+def run_to_precision(
+    config: Config,
+    precision: float,
+    scenarios: list[str],
+    seed: int,
+    months: int | None,
+    jobs: int,
+    min_reps: int = 5,
+    max_reps: int = 100,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[pd.DataFrame, bool]:
+    """Replications 0..n-1 of every scenario, with n the first count that meets `precision`
+    and keeps meeting it through the look-ahead, or `max_reps`. Returns (results, reached)."""
+
+    def batch(first: int, count: int) -> pd.DataFrame:
+        return run_replications(config, scenarios, range(first, first + count), seed, months, jobs, progress)
+
+    n = min(min_reps, max_reps)
+    frames = [batch(0, n)]
+    confirm_until = None
+    while True:
+        results = pd.concat(frames, ignore_index=True)
+        widths = relative_half_widths(results)
+        met = not widths.empty and bool((widths["relative"] <= precision).all())
+        if met:
+            confirm_until = confirm_until or n + look_ahead(n)
+            if n >= confirm_until:
+                return results, True
+        else:
+            confirm_until = None
+        if n >= max_reps:
+            return results, False
+        step = jobs if confirm_until is None else 1
+        step = min(step, max_reps - n)
+        frames.append(batch(n, step))
+        n += step
