@@ -184,6 +184,24 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
               f"{prov['wall_seconds']:.1f} s on {prov['jobs']} process(es). Results in [bold]{out_dir}[/]")
 
 
+@main.command()
+@click.argument("results_dir", metavar="DIR", type=click.Path(file_okay=False))
+@click.option("--out", "report_path", type=click.Path(dir_okay=False), default=None,
+              help="The HTML file to write (default: DIR/report.html).")
+def report(results_dir, report_path) -> None:
+    """Write a self-contained HTML report of the results in DIR (from run --reps or compare)."""
+    from sim.report import write_report
+
+    folder = Path(results_dir)
+    if not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists():
+        err.print(f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare` or `sendsim run --reps`, "
+                  "with results.parquet and provenance.json", highlight=False)
+        sys.exit(2)
+    with err.status("Drawing charts and writing the report…"):
+        path = write_report(folder, report_path)
+    out.print(f"Report written to [bold]{path}[/]")
+
+
 KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
             "Caseworker FTE in post", "Agency share of caseworkers", "Cost (£)")
 

@@ -1,0 +1,135 @@
+"""Charts of an experiment: fan charts of one scenario, and overlays of several.
+
+Fan charts show the median month by month with the 50% and 90% bands across replications, so
+the spread of outcomes is as visible as the middle. Every chart has its units and dates.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no screen needed, in CI or on a server
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.ticker import FuncFormatter, PercentFormatter  # noqa: E402
+
+COLOURS = ["#1f4e79", "#c0504d", "#4f8f3a", "#8064a2", "#d98c1f", "#2c9fa8"]
+
+
+@dataclass(frozen=True)
+class Chart:
+    name: str
+    title: str
+    unit: str  # the y axis label
+    metrics: tuple[str, ...]  # one line per metric (a single metric for fan charts of a scenario)
+    percent: bool = False
+    money: bool = False
+
+
+def charts_for(summary: pd.DataFrame) -> list[Chart]:
+    """The charts a planner reads first, for the metrics this experiment has."""
+    available = set(summary["metric"].unique())
+    teams = sorted(m.split(".", 1)[1] for m in available if m.startswith("caseload_per_fte_mean."))
+    charts = [
+        Chart("on_time_rate", "20-week on-time rate (plans issued in the month)", "Plans issued within 20 weeks (%)",
+              ("on_time_rate",), percent=True),
+        Chart("open_over_20_weeks", "Open assessments over 20 weeks old", "Open assessments (cases)",
+              ("assessments_open_over_20_weeks",)),
+        Chart("open_over_30_weeks", "Open assessments over 30 weeks old", "Open assessments (cases)",
+              ("assessments_open_over_30_weeks",)),
+        Chart("open_over_52_weeks", "Open assessments over 52 weeks old", "Open assessments (cases)",
+              ("assessments_open_over_52_weeks",)),
+        Chart("reviews_overdue", "Annual reviews overdue at the month's end", "Reviews overdue (plans)",
+              ("reviews_overdue",)),
+        Chart("plans_in_force", "EHC plans in force at the month's end", "Plans in force (plans)", ("plans_in_force",)),
+        *[
+            Chart(f"caseload_{team}", f"Caseload per FTE: {team} team", "Items per FTE (cases or plans)",
+                  (f"caseload_per_fte_mean.{team}",))
+            for team in teams
+        ],
+        Chart("caseworkers_in_post", "Caseworkers in post (permanent and agency)", "Caseworkers in post (FTE)",
+              ("caseworkers_in_post",)),
+        Chart("cost", "Staff and recruitment cost per month", "Cost (£ per month)", ("cost_total",), money=True),
+    ]
+    return [c for c in charts if all(m in available for m in c.metrics)]
+
+
+def with_derived(summary: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
+    """Add per-replication sums that charts need (caseworkers in post = permanent + agency)."""
+    from sim.stats import monthly_summary
+
+    parts = results[results["metric"].isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"])]
+    if parts.empty:
+        return summary
+    total = parts.groupby(["scenario", "rep", "month"], as_index=False)["value"].sum()
+    total["metric"] = "caseworkers_in_post"
+    return pd.concat([summary, monthly_summary(total)], ignore_index=True)
+
+
+def _axes(ax, chart: Chart) -> None:
+    ax.set_title(chart.title, loc="left", fontsize=11)
+    ax.set_ylabel(chart.unit)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
+    ax.grid(True, alpha=0.3)
+    ax.set_ylim(bottom=0)
+    if chart.percent:
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.set_ylim(0, 1)
+    elif chart.money:
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"£{v / 1000:,.0f}k"))
+    for label in ax.get_xticklabels():
+        label.set_rotation(30)
+        label.set_horizontalalignment("right")
+
+
+def fan_chart(summary: pd.DataFrame, chart: Chart, scenario: str, path_stem: Path) -> list[Path]:
+    rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == chart.metrics[0])].sort_values("month")
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    colour = COLOURS[0]
+    ax.fill_between(rows["month"], rows["p5"], rows["p95"], color=colour, alpha=0.15, label="90% of runs", lw=0)
+    ax.fill_between(rows["month"], rows["p25"], rows["p75"], color=colour, alpha=0.3, label="50% of runs", lw=0)
+    ax.plot(rows["month"], rows["median"], color=colour, lw=2, label="median")
+    _axes(ax, chart)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    ax.text(1.0, -0.32, f"Scenario: {scenario}", transform=ax.transAxes, ha="right", fontsize=8, color="#555")
+    return _save(fig, path_stem)
+
+
+def overlay_chart(summary: pd.DataFrame, chart: Chart, scenarios: list[str], path_stem: Path) -> list[Path]:
+    fig, ax = plt.subplots(figsize=(8, 4.2), dpi=110)
+    for i, scenario in enumerate(scenarios):
+        rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == chart.metrics[0])].sort_values("month")
+        colour = COLOURS[i % len(COLOURS)]
+        ax.fill_between(rows["month"], rows["p25"], rows["p75"], color=colour, alpha=0.18, lw=0)
+        ax.plot(rows["month"], rows["median"], color=colour, lw=2, label=f"{scenario} (median, 50% band)")
+    _axes(ax, chart)
+    ax.legend(loc="best", fontsize=8, frameon=False)
+    return _save(fig, path_stem)
+
+
+def _save(fig, path_stem: Path) -> list[Path]:
+    fig.tight_layout()
+    paths = [path_stem.with_suffix(".png"), path_stem.with_suffix(".svg")]
+    for path in paths:
+        fig.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
+    plt.close(fig)
+    return paths
+
+
+def make_plots(summary: pd.DataFrame, results: pd.DataFrame, scenarios: list[str], out_dir: Path) -> list[Path]:
+    """Fan charts for every scenario and, with more than one, overlays; PNG and SVG each."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    summary = with_derived(summary, results)
+    paths: list[Path] = []
+    for chart in charts_for(summary):
+        for scenario in scenarios:
+            paths += fan_chart(summary, chart, scenario, out_dir / f"fan_{chart.name}_{scenario}")
+        if len(scenarios) > 1:
+            paths += overlay_chart(summary, chart, scenarios, out_dir / f"compare_{chart.name}")
+    return paths

@@ -1,0 +1,226 @@
+"""A self-contained HTML report of an experiment, for a head of service or a committee.
+
+One file: plots embedded as data, no scripts, no fonts or styles fetched from anywhere, so it
+can be emailed and opened offline. It leads with plain sentences, then the key figures, the
+charts, the differences between plans, the assumptions and how the numbers were made.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import html
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.config import dump_config
+from sim.experiment import ExperimentResults, load_results
+from sim.plots import charts_for, make_plots, with_derived
+from sim.summary import yearly_by_rep
+
+KPI_MEASURES = (
+    "On-time rate", "Plans issued", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
+    "Plans in force", "Caseworker FTE in post", "Agency share of caseworkers", "Vacancies (FTE, all teams)",
+    "Caseworker turnover rate (12 months)", "Cost (£)", "Cost per plan issued (£)",
+)  # fmt: skip
+
+STYLE = """
+body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
+       color: #222; line-height: 1.45; }
+h1 { font-size: 1.6rem; margin-bottom: 0.2rem; } h2 { margin-top: 2.2rem; border-bottom: 1px solid #ccc; }
+.sub { color: #555; margin-top: 0; }
+.headline { background: #f3f6fa; border-left: 4px solid #1f4e79; padding: 0.6rem 1rem; }
+.headline li { margin: 0.3rem 0; }
+table { border-collapse: collapse; font-family: Arial, Helvetica, sans-serif; font-size: 0.82rem; margin: 0.6rem 0; }
+th, td { border: 1px solid #ccc; padding: 0.25rem 0.45rem; text-align: right; }
+th:first-child, td:first-child { text-align: left; }
+thead th { background: #eef1f5; }
+.ci { color: #666; font-size: 0.72rem; display: block; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.75rem; }
+.note { color: #555; font-size: 0.85rem; }
+"""
+
+
+def _fmt(measure: str, value: float, signed: bool = False) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    sign = "+" if signed and value > 0 else ""
+    if "rate" in measure or "share" in measure:
+        return f"{sign}{value:.1%}"
+    if "£" in measure:
+        return f"{'−' if value < 0 else sign}£{abs(value):,.0f}"
+    if abs(value) >= 10 or float(value).is_integer():
+        return f"{'−' if value < 0 else sign}{abs(value):,.0f}"
+    return f"{'−' if value < 0 else sign}{abs(value):,.1f}"
+
+
+def headline(experiment: ExperimentResults) -> list[str]:
+    """Plain sentences: when (if ever) each plan reaches the target, and the backlog it leaves."""
+    target = experiment.provenance.get("target_on_time_rate", 0.492)
+    yearly = yearly_by_rep(experiment.results)
+    sentences = []
+    for scenario in experiment.scenarios:
+        rows = yearly[yearly["scenario"] == scenario]
+        n = rows["rep"].nunique()
+        name = "the base plan" if scenario == "base" else f"plan “{scenario}”"
+        reached = None
+        for year, group in rows.groupby("year"):
+            hits = int((group["On-time rate"] >= target).sum())
+            if hits * 2 >= n:  # in at least half of the runs
+                reached = (year, hits)
+                break
+        if reached:
+            year, hits = reached
+            sentences.append(
+                f"Under {name} the 20-week on-time rate reaches {target:.1%} (the national rate) "
+                f"in calendar year {year} in {hits} of {n} runs."
+            )
+        else:
+            best = rows.groupby("year")["On-time rate"].median()
+            if best.notna().any() and best.max() > 0.005:
+                best_text = f" The best year is {best.idxmax()}, with a median of {best.max():.1%}."
+            else:
+                best_text = " In the median run it stays below 1% in every year."
+            sentences.append(
+                f"Under {name} the 20-week on-time rate does not reach {target:.1%} in any year to "
+                f"{rows['year'].max()} in most runs.{best_text}"
+            )
+        last_year = rows["year"].max()
+        last = rows[rows["year"] == last_year]
+        backlog = last["Open > 30 wks"]
+        overdue = last["Reviews overdue"]
+        sentences[-1] += (
+            f" At the end of {last['to'].iloc[0]} it leaves {backlog.median():,.0f} assessments open over 30 weeks "
+            f"(90% of runs between {backlog.quantile(0.05):,.0f} and {backlog.quantile(0.95):,.0f}) and "
+            f"{overdue.median():,.0f} annual reviews overdue."
+        )
+    diffs = experiment.differences
+    if not diffs.empty:
+        last_year = diffs["year"].max()
+        for scenario in [s for s in experiment.scenarios if s != "base"]:
+            cost = diffs[(diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Cost (£)")]
+            backlog = diffs[(diffs["scenario"] == scenario) & (diffs["year"] == last_year)
+                            & (diffs["measure"] == "Open > 30 wks")]
+            if cost.empty or backlog.empty:
+                continue
+            c, b = cost.iloc[0], backlog.iloc[0]
+            sentences.append(
+                f"Compared with the base, plan “{scenario}” changes the {last_year} cost by "
+                f"{_fmt('£', c['difference'], True)} (95% CI {_fmt('£', c['ci_low'], True)} to {_fmt('£', c['ci_high'], True)}) "
+                f"and the assessments open over 30 weeks at the year's end by {_fmt('n', b['difference'], True)} "
+                f"({_fmt('n', b['ci_low'], True)} to {_fmt('n', b['ci_high'], True)})."
+            )
+    return sentences
+
+
+def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
+    kpis = experiment.kpis[experiment.kpis["scenario"] == scenario]
+    years = sorted(kpis["year"].unique())
+    head = "".join(f"<th>{y}<br><span class='ci'>to {html.escape(str(kpis[kpis['year'] == y]['to'].iloc[0]))}</span></th>" for y in years)
+    body = []
+    for measure in KPI_MEASURES:
+        cells = []
+        for year in years:
+            hit = kpis[(kpis["year"] == year) & (kpis["measure"] == measure)]
+            if hit.empty:
+                cells.append("<td>–</td>")
+                continue
+            r = hit.iloc[0]
+            cells.append(f"<td>{_fmt(measure, r['mean'])}<span class='ci'>[{_fmt(measure, r['ci_low'])}, "
+                         f"{_fmt(measure, r['ci_high'])}]</span></td>")
+        body.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+    target = experiment.provenance.get("target_on_time_rate", 0.492)
+    cells = []
+    for year in years:
+        hit = kpis[(kpis["year"] == year) & (kpis["measure"] == "On-time rate")]
+        cells.append(f"<td>{'–' if hit.empty else format(hit['p_reaches_target'].iloc[0], '.0%')}</td>")
+    body.append(f"<tr><td>Share of runs with on-time rate ≥ {target:.1%}</td>{''.join(cells)}</tr>")
+    return (f"<table class='kpi' data-scenario='{html.escape(scenario)}'><thead><tr><th>Measure</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _difference_table(experiment: ExperimentResults, scenario: str) -> str:
+    diffs = experiment.differences[experiment.differences["scenario"] == scenario]
+    years = sorted(diffs["year"].unique())
+    head = "".join(f"<th>{y}</th>" for y in years)
+    body = []
+    for measure in KPI_MEASURES:
+        cells = []
+        for year in years:
+            hit = diffs[(diffs["year"] == year) & (diffs["measure"] == measure)]
+            if hit.empty:
+                cells.append("<td>–</td>")
+                continue
+            r = hit.iloc[0]
+            cells.append(f"<td>{_fmt(measure, r['difference'], True)}<span class='ci'>[{_fmt(measure, r['ci_low'], True)}, "
+                         f"{_fmt(measure, r['ci_high'], True)}]</span></td>")
+        body.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+    return (f"<table class='differences'><thead><tr><th>{html.escape(scenario)} − base</th>{head}</tr></thead>"
+            f"<tbody>{''.join(body)}</tbody></table>")
+
+
+def _figure(path: Path, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>")
+
+
+def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> Path:
+    """Render the experiment in `out_dir` (plots into out_dir/plots) to one HTML file."""
+    out_dir = Path(out_dir)
+    experiment = load_results(out_dir)
+    scenarios = experiment.scenarios
+    plot_paths = make_plots(experiment.summary, experiment.results, scenarios, out_dir / "plots")
+    pngs = {p.stem: p for p in plot_paths if p.suffix == ".png"}
+    charts = charts_for(with_derived(experiment.summary, experiment.results))
+    prov = experiment.provenance
+    config = experiment.config
+
+    parts = [f"<h1>{html.escape(config.name)}</h1>",
+             f"<p class='sub'>Forecast from {config.start_date:%B %Y} for {prov['months']} months; "
+             f"{prov['replications']} runs of each plan on common random numbers. "
+             f"Made {dt.date.today():%d %B %Y} with sendsim {html.escape(str(prov['version']))}.</p>",
+             "<h2>In brief</h2><ul class='headline'>",
+             *(f"<li>{html.escape(s)}</li>" for s in headline(experiment)), "</ul>",
+             "<p class='note'>Figures are means over the runs with their 95% confidence interval in brackets; "
+             "each run is one possible future under the same assumptions. Rates follow DfE's definitions: "
+             "the share of plans issued in the period that were issued within 20 weeks.</p>",
+             "<h2>Key figures by calendar year</h2>"]
+    for scenario in scenarios:
+        label = "Base" if scenario == "base" else scenario
+        description = config.scenarios[scenario].description if scenario in config.scenarios else ""
+        parts.append(f"<h3>{html.escape(label)}</h3>")
+        if description:
+            parts.append(f"<p class='note'>{html.escape(description)}</p>")
+        parts.append(_kpi_table(experiment, scenario))
+    if len(scenarios) > 1:
+        parts.append("<h2>Differences from the base</h2><p class='note'>Each plan minus the base, run by run on "
+                     "the same random numbers: mean difference and its 95% confidence interval. An interval that "
+                     "excludes 0 is a difference the runs can tell apart.</p>")
+        for scenario in scenarios[1:]:
+            parts.append(_difference_table(experiment, scenario))
+    parts.append("<h2>Charts</h2>")
+    for chart in charts:
+        if len(scenarios) > 1:
+            parts.append(_figure(pngs[f"compare_{chart.name}"], f"{chart.title}: all plans (median and middle 50% of runs)"))
+        for scenario in scenarios:
+            parts.append(_figure(pngs[f"fan_{chart.name}_{scenario}"],
+                                 f"{chart.title}: {scenario} (median, 50% and 90% of runs)"))
+    parts.append("<h2>Assumptions</h2><p class='note'>The configuration as run, including every scenario's "
+                 "dated actions. The configuration file's comments give the source of each figure, and mark "
+                 "those no source gives as assumptions.</p>")
+    parts.append(f"<pre>{html.escape(dump_config(config))}</pre>")
+    parts.append("<h2>How these numbers were made</h2>")
+    parts.append(f"<pre>{html.escape(json.dumps(prov, indent=2))}</pre>")
+    document = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+                f"<title>{html.escape(config.name)}: sendsim report</title><style>{STYLE}</style></head>"
+                f"<body>{''.join(parts)}</body></html>")
+    report_path = Path(report_path) if report_path else out_dir / "report.html"
+    tmp = report_path.with_name(f".{report_path.name}.tmp")
+    tmp.write_text(document, encoding="utf-8")
+    tmp.replace(report_path)
+    return report_path
