@@ -332,6 +332,9 @@ class Config(Strict):
     name: str
     start_date: dt.date
     months: PositiveInt = 60
+    # Months simulated from start_date before the reported period begins: they let the queues
+    # and allocations settle from the initial state, and are left out of every measure.
+    warm_up_months: NonNegativeInt = 0
     seed: NonNegativeInt = 0
     demand: Demand
     assessment: Assessment

@@ -41,8 +41,7 @@ RATES = {
     "amendments_within_8_weeks_rate": ("amendments_within_8_weeks", "amendments_finalised"),
     "cost_per_plan_issued": ("cost_total", "plans_issued"),
 }
-# stocks read once, when the model starts
-AT_START = ("plans_in_force_at_start", "assessments_open_at_start")
+# stocks read once, at the start of the reported period, are named "..._at_start"
 # year-to-date rates, reset each January
 YTD_RATES = {
     "on_time_rate_ytd": RATES["on_time_rate"],
@@ -51,8 +50,9 @@ YTD_RATES = {
 
 
 class MonthlyMetrics:
-    def __init__(self, calendar: Calendar):
+    def __init__(self, calendar: Calendar, warm_up_months: int = 0):
         self.calendar = calendar
+        self.warm_up_months = warm_up_months
         self.month = 0
         self._values: list[defaultdict[str, float]] = [defaultdict(float) for _ in range(calendar.months)]
         self.current = self._values[0]
@@ -91,8 +91,9 @@ class MonthlyMetrics:
         for rate, (num, den) in YTD_RATES.items():
             wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
         wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]).astype("datetime64[ms]"))
+        wide = wide.iloc[self.warm_up_months:]
         tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
-        tidy = tidy[~(tidy["metric"].isin(AT_START) & (tidy["month"] > tidy["month"].min()))]
+        tidy = tidy[~(tidy["metric"].str.contains("_at_start") & (tidy["month"] > tidy["month"].min()))]
         return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)
 
 

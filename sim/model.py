@@ -38,9 +38,10 @@ class Model:
         self.config = config = config.model_copy(deep=True)
         self.seed = seed
         self.env = simpy.Environment()
-        self.calendar = Calendar(config.start_date, months or config.months)
+        self.warm_up_months = config.warm_up_months
+        self.calendar = Calendar(config.start_date, self.warm_up_months + (months or config.months))
         self.streams = Streams(seed)
-        self.metrics = MonthlyMetrics(self.calendar)
+        self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
         self._seq = itertools.count()
 
         self.staff: list[StaffMember] = []
@@ -96,6 +97,11 @@ class Model:
             ages = rng.uniform(band.min_age_weeks, band.max_age_weeks, band.count) * DAYS_PER_WEEK
             for age in np.sort(ages)[::-1].tolist():  # oldest first, as they were requested
                 self.assessments.start_open(age, band.stage)
+        if self.warm_up_months == 0:
+            self._record_stocks_at_start()
+
+    def _record_stocks_at_start(self) -> None:
+        """Stocks at the start of the reported period, for the flows after it to add up."""
         self.metrics.set("plans_in_force_at_start", len(self.reviews.plans))
         self.metrics.set("assessments_open_at_start", len(self.assessments.open))
         for role in ("caseworker", "educational_psychologist"):
@@ -115,6 +121,8 @@ class Model:
             yield self.env.timeout(length)
             self._snapshot(length)
             self.metrics.next_month()
+            if month + 1 == self.warm_up_months:
+                self._record_stocks_at_start()
         self.workforce.close_history()
 
     def _snapshot(self, days_in_month: float) -> None:
