@@ -69,6 +69,7 @@ class StaffMember:
         self.hazard_left = float("inf")  # leaving: cumulative hazard still to run before resigning
         self.current: Task | None = None
         self.owned: dict[int, Any] = {}  # items allocated to this person, by creation order
+        self.load_version = 0  # bumped by the team whenever the caseload changes
         self.hours_worked = 0.0
         self.hours_reported = 0.0  # of hours_worked, already counted in a month's measures
         self.capacity_hours = 0.0  # hours of casework this person could have done at their pace

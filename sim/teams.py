@@ -9,6 +9,7 @@ statutory clock keeps running.
 
 from __future__ import annotations
 
+import heapq
 from typing import Any
 
 from sim.config import Team as TeamParams
@@ -22,6 +23,11 @@ class Team:
         self.params = params  # read live: a dated action may change the caseload cap
         self.role = params.role
         self.members = members
+        # least-loaded lookup: a heap of (items per FTE, id, version, member); an entry whose
+        # version is not the member's current one is stale and is dropped when it surfaces
+        self._loads: list[tuple[float, int, int, StaffMember]] = []
+        for member in members:
+            self._touch(member)
         self._priority = priority
         self._pool = work_queue(priority)
         self._leavers_hours = [0.0, 0.0]  # worked, and could have worked, by people since gone
@@ -39,14 +45,32 @@ class Team:
         cap = self.params.caseload_cap_per_fte
         return cap is None or member.caseload + 1 <= cap * member.fte * member.cap_share + 1e-9
 
+    def _touch(self, member: StaffMember) -> None:
+        """The member's caseload changed (or they joined): file their new load."""
+        member.load_version += 1
+        heapq.heappush(self._loads, (member.caseload / member.fte, member.ident, member.load_version, member))
+        if len(self._loads) > 4 * len(self.members) + 64:  # mostly stale: keep only current entries
+            self._loads = [e for e in self._loads if e[2] == e[3].load_version and e[3].team == self.name and not e[3].gone]
+            heapq.heapify(self._loads)
+
     def _least_loaded(self) -> StaffMember | None:
-        best, best_load = None, None
-        for member in self.members:
-            if self.has_room(member):
-                load = member.caseload / member.fte
-                if best is None or load < best_load:
-                    best, best_load = member, load
-        return best
+        """Fewest items per FTE among members with room; ties go to the longest-serving."""
+        loads = self._loads
+        full = []  # current entries of members at their cap (new starters' caps are lower)
+        found = None
+        while loads:
+            entry = loads[0]
+            member = entry[3]
+            if entry[2] != member.load_version or member.team != self.name or member.gone:
+                heapq.heappop(loads)
+            elif self.has_room(member):
+                found = member
+                break
+            else:
+                full.append(heapq.heappop(loads))
+        for entry in full:
+            heapq.heappush(loads, entry)
+        return found
 
     def _round_robin(self) -> StaffMember | None:
         n = len(self.members)
@@ -68,6 +92,7 @@ class Team:
     def _assign(self, item: Any, member: StaffMember) -> None:
         item.owner = member
         member.owned[item.seq] = item
+        self._touch(member)
         if item.pending:
             tasks, item.pending = item.pending, None
             for task in tasks:
@@ -80,6 +105,7 @@ class Team:
             return  # still in the pool; it is skipped there once closed
         del member.owned[item.seq]
         item.owner = None
+        self._touch(member)
         self._fill(member)
 
     def hand_over(self, item: Any, new_item: Any) -> None:
@@ -111,6 +137,7 @@ class Team:
     def add_member(self, member: StaffMember) -> None:
         member.team = self.name
         self.members.append(member)
+        self._touch(member)
         self.fill_all()
 
     def remove_member(self, member: StaffMember) -> list[Any]:
@@ -129,6 +156,7 @@ class Team:
         """Merge another team into this one: its members and its waiting work."""
         for member in other.members:
             member.team = self.name
+            self._touch(member)
         self.members.extend(other.members)
         self._leavers_hours = [a + b for a, b in zip(self._leavers_hours, other._leavers_hours)]
         other.members = []
