@@ -26,6 +26,7 @@ class Team:
         # least-loaded lookup: a heap of (items per FTE, id, version, member); an entry whose
         # version is not the member's current one is stale and is dropped when it surfaces
         self._loads: list[tuple[float, int, int, StaffMember]] = []
+        self._full: dict[int, StaffMember] = {}  # at their cap: out of the heap until load or cap changes
         for member in members:
             self._touch(member)
         self._priority = priority
@@ -48,6 +49,7 @@ class Team:
     def _touch(self, member: StaffMember) -> None:
         """The member's caseload changed (or they joined): file their new load."""
         member.load_version += 1
+        self._full.pop(member.ident, None)
         heapq.heappush(self._loads, (member.caseload / member.fte, member.ident, member.load_version, member))
         if len(self._loads) > 4 * len(self.members) + 64:  # mostly stale: keep only current entries
             self._loads = [e for e in self._loads if e[2] == e[3].load_version and e[3].team == self.name and not e[3].gone]
@@ -56,21 +58,17 @@ class Team:
     def _least_loaded(self) -> StaffMember | None:
         """Fewest items per FTE among members with room; ties go to the longest-serving."""
         loads = self._loads
-        full = []  # current entries of members at their cap (new starters' caps are lower)
-        found = None
         while loads:
             entry = loads[0]
             member = entry[3]
             if entry[2] != member.load_version or member.team != self.name or member.gone:
                 heapq.heappop(loads)
             elif self.has_room(member):
-                found = member
-                break
-            else:
-                full.append(heapq.heappop(loads))
-        for entry in full:
-            heapq.heappush(loads, entry)
-        return found
+                return member
+            else:  # at their cap (a new starter's is lower): parked until their load or the cap changes
+                heapq.heappop(loads)
+                self._full[member.ident] = member
+        return None
 
     def _round_robin(self) -> StaffMember | None:
         n = len(self.members)
@@ -124,6 +122,10 @@ class Team:
 
     def fill_all(self) -> None:
         """Give waiting work to whoever has room (after the cap rose or someone joined)."""
+        for member in list(self._full.values()):
+            if member.team == self.name and not member.gone:
+                self._touch(member)
+        self._full.clear()
         while self._pool:
             member = self._choose()
             if member is None:

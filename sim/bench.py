@@ -1,0 +1,157 @@
+"""Benchmarks: the four workloads of the performance issue, timed, and written to BENCHMARKS.md.
+
+    python -m sim.bench            all four workloads, then BENCHMARKS.md
+    python -m sim.bench --smoke    tiny versions, to keep the suite working (CI)
+
+Each workload runs in a fresh process, so its peak resident memory is its own and W4 counts
+process start-up as a planner meets it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Workload:
+    name: str
+    what: str
+    config: str
+    months: int
+    reps: int
+    target_seconds: float
+    target_memory_mb: float | None = None
+
+
+WORKLOADS = {
+    "W1": Workload("W1", "Devon, 60 months, one replication, full model", "configs/devon.yaml", 60, 1, 0.5),
+    "W2": Workload("W2", "England scale, 60 months, one replication", "configs/england.yaml", 60, 1, 40.0, 2048),
+    "W3": Workload("W3", "100 replications of W1 on all cores", "configs/devon.yaml", 60, 100, 60.0),
+    "W4": Workload("W4", "20 replications of Devon for 36 months, end to end", "configs/devon.yaml", 36, 20, 3.0),
+}
+SMOKE = {
+    "W1": Workload("W1", "smoke: example, 6 months", "configs/example.yaml", 6, 1, 60.0),
+    "W2": Workload("W2", "smoke: example, 3 months", "configs/example.yaml", 3, 1, 60.0, 2048),
+    "W3": Workload("W3", "smoke: 4 replications of the example", "configs/example.yaml", 6, 4, 60.0),
+    "W4": Workload("W4", "smoke: 2 replications end to end", "configs/example.yaml", 3, 2, 60.0),
+}
+
+
+def _measure_in_process(config: str, months: int, reps: int) -> dict:
+    """Run inside this (fresh) process; report time, events, cases and peak memory."""
+    import sim
+    from sim.replications import default_jobs, run_replications
+
+    cfg = sim.load_config(ROOT / config)
+    t0 = time.perf_counter()
+    if reps == 1:
+        result = sim.run(cfg, months=months, cases=False)
+        wall = time.perf_counter() - t0
+        events = result.events
+        cases = int(result.series("requests_received").sum() + result.series("assessments_open_at_start").iloc[0])
+        jobs = 1
+    else:
+        jobs = default_jobs()
+        results = run_replications(cfg, ["base"], reps, months=months, jobs=jobs)
+        wall = time.perf_counter() - t0
+        events = None
+        received = results[results["metric"] == "requests_received"]["value"].sum()
+        cases = int(received)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"wall_seconds": wall, "events": events, "cases": cases, "jobs": jobs, "peak_mb": peak_kb / 1024}
+
+
+def run_workload(w: Workload) -> dict:
+    if w.name == "W4":
+        # end to end, as a planner runs it: a new process, the command line, results written
+        out = ROOT / "results" / "bench-w4"
+        t0 = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "sim.cli", "run", str(ROOT / w.config), "--reps", str(w.reps),
+             "--months", str(w.months), "--out", str(out)],
+            check=True, capture_output=True, cwd=ROOT,
+        )
+        return {"wall_seconds": time.perf_counter() - t0, "events": None, "cases": None, "jobs": None, "peak_mb": None}
+    code = (f"import json, sim.bench as b; print(json.dumps(b._measure_in_process({w.config!r}, {w.months}, {w.reps})))")
+    proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def machine() -> str:
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "unknown CPU"
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+
+
+def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str]:
+    lines = ["| workload | what | wall time | target | events/s | cases/s | peak memory | met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for name, w in workloads.items():
+        f = figures[name]
+        wall = f["wall_seconds"]
+        events = f"{f['events'] / wall:,.0f}" if f.get("events") else "–"
+        cases = f"{f['cases'] / wall:,.0f}" if f.get("cases") else "–"
+        memory = f"{f['peak_mb']:,.0f} MB" if f.get("peak_mb") else "–"
+        met = wall <= w.target_seconds and (w.target_memory_mb is None or (f.get("peak_mb") or 0) <= w.target_memory_mb)
+        target = f"≤ {w.target_seconds:g} s" + (f", ≤ {w.target_memory_mb / 1024:g} GB" if w.target_memory_mb else "")
+        lines.append(f"| {name} | {w.what} | {wall:.2f} s | {target} | {events} | {cases} | {memory} | {'yes' if met else 'no'} |")
+    if "W3" in figures and "W1" in figures:
+        serial = figures["W1"]["wall_seconds"] * workloads["W3"].reps
+        jobs = figures["W3"].get("jobs") or 1
+        efficiency = serial / (figures["W3"]["wall_seconds"] * jobs)
+        lines.append("")
+        lines.append(f"W3 parallel efficiency: {efficiency:.0%} ({workloads['W3'].reps} × W1 time / "
+                     f"(W3 time × {jobs} processes); target ≥ 85%).")
+    if "W2" in figures and "W1" in figures and figures["W1"].get("cases") and figures["W2"].get("cases"):
+        time_ratio = figures["W2"]["wall_seconds"] / figures["W1"]["wall_seconds"]
+        work_ratio = figures["W2"]["cases"] / figures["W1"]["cases"]
+        lines.append(f"W2/W1: {time_ratio:.1f}× the time for {work_ratio:.1f}× the cases "
+                     f"(linear growth allows {1.2 * work_ratio:.1f}×).")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--smoke", action="store_true", help="tiny workloads; do not write BENCHMARKS.md")
+    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="run only these workloads")
+    args = parser.parse_args(argv)
+    workloads = SMOKE if args.smoke else WORKLOADS
+    if args.only:
+        workloads = {k: v for k, v in workloads.items() if k in args.only}
+    figures = {}
+    for name, w in workloads.items():
+        print(f"{name}: {w.what} …", flush=True)
+        figures[name] = run_workload(w)
+        print(f"    {figures[name]['wall_seconds']:.2f} s (target ≤ {w.target_seconds:g} s)", flush=True)
+    lines = report(workloads, figures)
+    print("\n".join(lines))
+    if not args.smoke:
+        header = [f"Measured {dt.date.today().isoformat()} on {machine()}.", ""]
+        path = ROOT / "BENCHMARKS.md"
+        text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n<!-- figures -->\n<!-- /figures -->\n"
+        start, end = "<!-- figures -->", "<!-- /figures -->"
+        if start in text and end in text:
+            before, rest = text.split(start, 1)
+            after = rest.split(end, 1)[1]
+            text = before + start + "\n" + "\n".join(header + lines) + "\n" + end + after
+        path.write_text(text, encoding="utf-8")
+        print(f"Figures written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
