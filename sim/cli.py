@@ -202,6 +202,62 @@ def report(results_dir, report_path) -> None:
     out.print(f"Report written to [bold]{path}[/]")
 
 
+@main.command()
+@click.option("--la", "la_name", required=True, metavar="NAME",
+              help="The local authority: its name as DfE writes it (any case), or its LA code (E10000008 or 878).")
+@click.option("--sen2", "sen2_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder of DfE SEN2 files as published (requests.csv, assessments.csv, timeliness_20_week.csv, "
+                   "caseload.csv; newplans.csv and ceased_plans.csv if present).")
+@click.option("--year", type=int, default=None,
+              help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write.")
+@click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
+def init(la_name, sen2_dir, year, out_path, force) -> None:
+    """Draft a configuration for an authority from DfE SEN2 data.
+
+    Demand, refusals, no-plan and exception shares, plans in force and ceasing come from the data;
+    effort and workforce are national defaults; staffing, which SEN2 does not hold, is sized from
+    caseload benchmarks and marked NEEDS LOCAL INPUT in the file.
+    """
+    from rich.markup import escape
+
+    from sim.init_config import draft_config, write_config
+    from sim.sen2 import read_sen2
+
+    if Path(out_path).exists() and not force:
+        err.print(f"[bold red]error:[/] {escape(out_path)}: already exists (use --force to overwrite it)", highlight=False)
+        sys.exit(2)
+    try:
+        draft = draft_config(read_sen2(sen2_dir), la_name, year)
+    except ConfigError as exc:  # sim.sen2.DataError: a missing file, column or authority
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    try:
+        write_config(draft, out_path, force=force)
+    except OSError as exc:
+        err.print(f"[bold red]error:[/] {escape(out_path)}: cannot write the file ({exc.strerror or exc})", highlight=False)
+        sys.exit(2)
+    view = Table(title=f"{draft.la_name}: set from SEN2 {draft.year}, starting {draft.year + 1}-01-01",
+                 title_justify="left")
+    view.add_column("Field")
+    view.add_column("Value and source")
+    for name, value in draft.from_data:
+        view.add_row(name, escape(value))
+    out.print(view)
+    if draft.target_on_time_rate is not None:
+        out.print(f"Calibration target (in the name and header comment): {draft.target_on_time_rate:.1%} of plans "
+                  f"issued within 20 weeks in {draft.year}, excluding exceptions.", highlight=False)
+    out.print("[bold]NEEDS LOCAL INPUT[/] (SEN2 does not hold it; drafted from benchmarks, marked in the file):")
+    for item in draft.needs_local_input:
+        out.print(f"  - {escape(item)}", highlight=False)
+    if draft.notes:
+        out.print("Notes on the data:")
+        for note in draft.notes:
+            out.print(f"  - {escape(note)}", highlight=False)
+    out.print(f"Written to [bold]{escape(out_path)}[/]. Next: sendsim validate {escape(out_path)}; "
+              f"sendsim run {escape(out_path)}", highlight=False)
+
+
 KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
             "Caseworker FTE in post", "Agency share of caseworkers", "Cost (£)")
 
