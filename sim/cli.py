@@ -37,16 +37,16 @@ def _load(path: str, overrides: dict | None = None):
 
 
 class _Commands(click.Group):
-    """Lets `--scenarios A B C` take several values, as planners write it."""
+    """Lets `--scenarios A B C` and `--params P Q` take several values, as planners write them."""
 
     def parse_args(self, ctx, args):
         expanded, taking = [], False
         for arg in args:
-            if arg == "--scenarios":
-                taking = True
+            if arg in ("--scenarios", "--params"):
+                taking = arg
                 continue
             if taking and not arg.startswith("-"):
-                expanded += ["--scenarios", arg]
+                expanded += [taking, arg]
                 continue
             taking = False
             expanded.append(arg)
@@ -256,6 +256,55 @@ def init(la_name, sen2_dir, year, out_path, force) -> None:
             out.print(f"  - {escape(note)}", highlight=False)
     out.print(f"Written to [bold]{escape(out_path)}[/]. Next: sendsim validate {escape(out_path)}; "
               f"sendsim run {escape(out_path)}", highlight=False)
+
+
+DEFAULT_PARAMS = ("assessment.draft_plan_hours.mean", "assessment.ep_advice_hours.mean", "plans.review_hours.mean")
+
+
+@main.command()
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--history", "history_file", required=True, type=click.Path(dir_okay=False),
+              help="CSV of observed figures by year or month (see sim/calibrate.py).")
+@click.option("--params", multiple=True, metavar="PATH...",
+              help=f"Dotted paths of the parameters to fit (default: {' '.join(DEFAULT_PARAMS)}).")
+@click.option("--reps", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Replications per evaluation, on common random numbers.")
+@click.option("--max-evaluations", type=click.IntRange(min=5), default=60, show_default=True)
+@click.option("--seed", type=int, default=None)
+@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
+              help="Where to write the calibrated config (default: CONFIG with -calibrated).")
+def calibrate(config_file, history_file, params, reps, max_evaluations, seed, out_file) -> None:
+    """Fit chosen parameters of CONFIG to an observed history; write the calibrated config."""
+    from sim.calibrate import CalibrationError, calibrate as fit, calibrated_yaml, read_history
+
+    config = _load(config_file)
+    try:
+        history = read_history(history_file)
+        with err.status(f"Calibrating {len(params or DEFAULT_PARAMS)} parameter(s) to {len(history)} observations…"):
+            result = fit(config, history, list(params or DEFAULT_PARAMS), reps, seed, max_evaluations)
+    except CalibrationError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    out_path = Path(out_file or Path(config_file).with_name(Path(config_file).stem + "-calibrated.yaml"))
+    tmp = out_path.with_name(f".{out_path.name}.tmp")
+    tmp.write_text(calibrated_yaml(result, history_file), encoding="utf-8")
+    tmp.replace(out_path)
+    table = Table(title="Fitted parameters (95% CI from the sandwich standard error)", title_justify="left")
+    for column in ("Parameter", "Start", "Estimate", "95% CI"):
+        table.add_column(column, justify="left" if column == "Parameter" else "right")
+    for row in result.table().itertuples():
+        table.add_row(row.parameter, f"{row.start:.4g}", f"{row.estimate:.4g}", f"{row.ci_low:.4g} – {row.ci_high:.4g}")
+    out.print(table)
+    fit_table = Table(title="Goodness of fit: observed vs simulated (mean of replications)", title_justify="left")
+    for column in ("Period", "Measure", "Observed", "Simulated", "z"):
+        fit_table.add_column(column, justify="left" if column in ("Period", "Measure") else "right")
+    for row in result.fit.itertuples():
+        shown = (lambda v: f"{v:.1%}") if row.measure == "on_time_rate" else (lambda v: f"{v:,.0f}")
+        period = f"{row.period_start:%Y}" if (row.period_end - row.period_start).days > 31 else f"{row.period_start:%b %Y}"
+        fit_table.add_row(period, row.measure, shown(row.observed), shown(row.simulated), f"{row.z:+.2f}")
+    out.print(fit_table)
+    out.print(f"J = {result.objective:.2f} on {result.degrees_of_freedom} degrees of freedom (p = {result.p_value:.3f}); "
+              f"{result.evaluations} evaluations. Calibrated config written to [bold]{out_path}[/]")
 
 
 KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
