@@ -335,7 +335,8 @@ def _kpi_view(experiment) -> Table:
                     cells.append("–")
                     continue
                 r = hit.iloc[0]
-                cells.append(f"{_fmt(measure, r['mean'])} [{_fmt(measure, r['ci_low'])}, {_fmt(measure, r['ci_high'])}]")
+                low = max(r["ci_low"], 0.0)  # counts, rates and costs: the interval stops at 0
+                cells.append(f"{_fmt(measure, r['mean'])} [{_fmt(measure, low)}, {_fmt(measure, r['ci_high'])}]")
             label = measure if not measure.startswith("P(") else f"P(on time ≥ {target:.1%})"
             view.add_row(scenario if measure == KPI_ROWS[0] else "", label, *cells)
         view.add_section()

@@ -103,7 +103,8 @@ def provenance_for(
 def summarise(config: Config, results: pd.DataFrame, provenance: dict[str, Any]) -> ExperimentResults:
     target = provenance.get("target_on_time_rate", NATIONAL_ON_TIME_2022)
     return ExperimentResults(
-        config=config,
+        # the configuration alone repeats the experiment: the seed and horizon used are in it
+        config=config.model_copy(update={"seed": provenance["seed"], "months": provenance["months"]}),
         results=results,
         summary=monthly_summary(results),
         kpis=kpi_table(results, target),

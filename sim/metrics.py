@@ -87,11 +87,12 @@ class MonthlyMetrics:
             in_post = wide.get(f"fte_in_post.{role}.permanent")
             if in_post is not None:
                 wide[f"turnover_12_months.{role}"] = _ratio(leavers, in_post.rolling(12).mean())
-        year = pd.Series([d.year for d in self.calendar.month_starts[:-1]])
+        wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]).astype("datetime64[ms]"))
+        # the warm-up is dropped before year-to-date sums; turnover above may look back into it
+        wide = wide.iloc[self.warm_up_months:].reset_index(drop=True)
+        year = wide["month"].dt.year
         for rate, (num, den) in YTD_RATES.items():
             wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
-        wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]).astype("datetime64[ms]"))
-        wide = wide.iloc[self.warm_up_months:]
         tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
         tidy = tidy[~(tidy["metric"].str.contains("_at_start") & (tidy["month"] > tidy["month"].min()))]
         return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)

@@ -50,7 +50,7 @@ def _fmt(measure: str, value: float, signed: bool = False) -> str:
         return "–"
     sign = "+" if signed and value > 0 else ""
     if "rate" in measure or "share" in measure:
-        return f"{sign}{value:.1%}"
+        return f"{'−' if value < 0 else sign}{abs(value):.1%}"
     if "£" in measure:
         return f"{'−' if value < 0 else sign}£{abs(value):,.0f}"
     if abs(value) >= 10 or float(value).is_integer():
@@ -130,7 +130,8 @@ def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
                 cells.append("<td>–</td>")
                 continue
             r = hit.iloc[0]
-            cells.append(f"<td>{_fmt(measure, r['mean'])}<span class='ci'>[{_fmt(measure, r['ci_low'])}, "
+            # every key figure is a count, rate or cost: the interval shown stops at 0
+            cells.append(f"<td>{_fmt(measure, r['mean'])}<span class='ci'>[{_fmt(measure, max(r['ci_low'], 0.0))}, "
                          f"{_fmt(measure, r['ci_high'])}]</span></td>")
         body.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
     target = experiment.provenance.get("target_on_time_rate", 0.492)

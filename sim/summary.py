@@ -104,7 +104,9 @@ def scenario_differences(reps: pd.DataFrame, base: str = "base", confidence: flo
     base_rows = yearly[yearly["scenario"] == base].set_index(["rep", "year"])
     rows = []
     for scenario, group in yearly[yearly["scenario"] != base].groupby("scenario", sort=True):
-        paired = group.set_index(["rep", "year"]).join(base_rows[measures], rsuffix=" (base)", how="inner")
+        paired = group.set_index(["rep", "year"]).merge(
+            base_rows[measures].add_suffix(" (base)"), left_index=True, right_index=True, how="inner"
+        )
         for year, by_year in paired.groupby(level="year"):
             for measure in measures:
                 diff = by_year[measure].to_numpy(float) - by_year[f"{measure} (base)"].to_numpy(float)

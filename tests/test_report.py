@@ -1,0 +1,344 @@
+"""The experiment folder and the HTML report: load_results round-trips, and `sendsim report` writes
+one self-contained, well-formed file with every chart, the KPIs, differences, assumptions and seed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from pandas.testing import assert_frame_equal
+
+from sim.cli import main
+from sim.config import dump_config, load_config
+from sim.experiment import load_results, run_experiment, write_experiment
+from sim.plots import charts_for, with_derived
+
+SCENARIOS = ["base", "two_more_caseworkers"]
+SEED = 7
+MONTHS = 12
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+def _run_cli(*args):
+    result = CliRunner().invoke(main, [str(a) for a in args])
+    assert "Traceback" not in result.output
+    return result
+
+
+# --- a small DOM from html.parser -----------------------------------------------------------------
+
+
+@dataclass
+class Node:
+    tag: str
+    attrs: dict[str, str | None]
+    children: list["Node"] = field(default_factory=list)
+    parts: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts) + "".join(c.text for c in self.children)
+
+    def iter(self, tag: str | None = None):
+        if tag is None or self.tag == tag:
+            yield self
+        for child in self.children:
+            yield from child.iter(tag)
+
+    def classes(self) -> set[str]:
+        return set((self.attrs.get("class") or "").split())
+
+
+class _TreeBuilder(HTMLParser):
+    """Builds a tree and records every structural error: a stray or mismatched end tag, an unclosed element."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.root = Node("#document", {})
+        self.stack = [self.root]
+        self.errors: list[str] = []
+        self.doctype: str | None = None
+
+    def handle_decl(self, decl):
+        self.doctype = decl
+
+    def handle_starttag(self, tag, attrs):
+        node = Node(tag, dict(attrs))
+        self.stack[-1].children.append(node)
+        if tag not in VOID:
+            self.stack.append(node)
+
+    def handle_startendtag(self, tag, attrs):
+        self.stack[-1].children.append(Node(tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in VOID:
+            return
+        if self.stack[-1].tag != tag:
+            self.errors.append(f"</{tag}> closes <{self.stack[-1].tag}> at {self.getpos()}")
+            return
+        self.stack.pop()
+
+    def handle_data(self, data):
+        self.stack[-1].parts.append(data)
+
+
+def parse_html(text: str) -> _TreeBuilder:
+    builder = _TreeBuilder()
+    builder.feed(text)
+    builder.close()
+    if len(builder.stack) > 1:
+        builder.errors.append(f"unclosed: {[n.tag for n in builder.stack[1:]]}")
+    return builder
+
+
+# --- one comparison, reported ---------------------------------------------------------------------
+
+
+@dataclass
+class Reported:
+    folder: Path
+    output: str
+    html: str
+    doc: _TreeBuilder
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory, example_path) -> Reported:
+    """`sendsim compare` (base + two_more_caseworkers, 3 reps, 12 months, seed 7), then `sendsim report DIR`."""
+    folder = tmp_path_factory.mktemp("report") / "compare"
+    result = _run_cli("compare", example_path, "--scenarios", "two_more_caseworkers", "--reps", 3,
+                      "--months", MONTHS, "--seed", SEED, "--jobs", 2, "--out", folder)
+    assert result.exit_code == 0, result.output
+    result = _run_cli("report", folder)
+    assert result.exit_code == 0, result.output
+    html_text = (folder / "report.html").read_text(encoding="utf-8")
+    return Reported(folder, result.output, html_text, parse_html(html_text))
+
+
+def _body(reported: Reported) -> Node:
+    return next(reported.doc.root.iter("body"))
+
+
+def test_report_is_written_into_the_folder(reported):
+    """`sendsim report DIR` exits 0, writes DIR/report.html and says where."""
+    assert (reported.folder / "report.html").is_file()
+    assert "report.html" in reported.output
+    assert not list(reported.folder.glob(".*.tmp"))
+
+
+def test_report_is_well_formed_html(reported):
+    """It parses with no stray or unclosed tags: a doctype, then <html> holding <head> and then <body>."""
+    doc = reported.doc
+    assert doc.errors == []
+    assert doc.doctype and doc.doctype.lower() == "doctype html"
+    top = [n for n in doc.root.children]
+    assert [n.tag for n in top] == ["html"]
+    assert [n.tag for n in top[0].children] == ["head", "body"]
+    head, body = top[0].children
+    assert {"meta", "title", "style"} <= {n.tag for n in head.children}
+    assert next(head.iter("meta")).attrs.get("charset", "").lower() == "utf-8"
+    assert "Example SEND 0-25 service" in next(head.iter("title")).text
+    assert len(body.children) > 10
+
+
+def test_every_chart_is_embedded_as_a_png(reported):
+    """One <img> per chart for each scenario plus the overlay, each a base64 PNG, together exactly
+    the PNGs written to DIR/plots."""
+    experiment = load_results(reported.folder)
+    charts = charts_for(with_derived(experiment.summary, experiment.results))
+    assert len(charts) >= 8
+    images = list(_body(reported).iter("img"))
+    assert len(images) == len(charts) * (len(SCENARIOS) + 1)
+    embedded = []
+    for img in images:
+        src = img.attrs["src"]
+        prefix = "data:image/png;base64,"
+        assert src.startswith(prefix)
+        data = base64.b64decode(src[len(prefix):], validate=True)
+        assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
+        embedded.append(data)
+        assert img.attrs.get("alt")
+    pngs = sorted((reported.folder / "plots").glob("*.png"))
+    assert len(pngs) == len(images)
+    assert sorted(embedded) == sorted(p.read_bytes() for p in pngs)
+    names = {p.stem for p in pngs}
+    for chart in charts:
+        assert f"compare_{chart.name}" in names
+        assert all(f"fan_{chart.name}_{s}" in names for s in SCENARIOS)
+
+
+def test_every_plot_is_also_written_as_svg(reported):
+    """Beside each PNG in DIR/plots is an SVG of the same name that parses as SVG."""
+    plots = reported.folder / "plots"
+    pngs = {p.stem for p in plots.glob("*.png")}
+    svgs = {p.stem for p in plots.glob("*.svg")}
+    assert pngs and svgs == pngs
+    for stem in sorted(svgs)[:3]:
+        root = ET.parse(plots / f"{stem}.svg").getroot()
+        assert root.tag.endswith("svg")
+
+
+def test_report_works_offline(reported):
+    """No scripts, no stylesheet links, no fetched URLs in any src or href, none in the style either."""
+    nodes = list(reported.doc.root.iter())
+    assert not [n for n in nodes if n.tag in ("script", "iframe", "object", "embed")]
+    assert not [n for n in nodes if n.tag == "link"]
+    for node in nodes:
+        for name in ("src", "href", "srcset", "data", "action", "poster"):
+            value = (node.attrs.get(name) or "").strip().lower()
+            assert not value.startswith(("http:", "https:", "//", "ftp:")), (node.tag, name, value[:80])
+    style = "".join(n.text for n in nodes if n.tag == "style")
+    assert "url(" not in style and "@import" not in style
+    assert "<script" not in reported.html.lower()
+
+
+def test_kpi_table_per_scenario(reported):
+    """A table of class 'kpi' for each scenario, with the years, the on-time rate and its mean."""
+    tables = [t for t in _body(reported).iter("table") if "kpi" in t.classes()]
+    assert [t.attrs.get("data-scenario") for t in tables] == SCENARIOS
+    kpis = pd.read_csv(reported.folder / "kpis.csv")
+    for table in tables:
+        text = table.text
+        assert "On-time rate" in text and "Plans issued" in text and "Reviews overdue" in text
+        assert "2023" in next(table.iter("thead")).text
+        row = kpis[(kpis["scenario"] == table.attrs["data-scenario"]) & (kpis["year"] == 2023)
+                   & (kpis["measure"] == "On-time rate")].iloc[0]
+        cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
+        assert cells["On-time rate"].startswith(f"{row['mean']:.1%}")
+        assert f"{row['ci_low']:.1%}" in cells["On-time rate"]
+        share = next(v for k, v in cells.items() if k.startswith("Share of runs"))
+        assert share == f"{row['p_reaches_target']:.0%}"
+
+
+def test_differences_table(reported):
+    """A table of class 'differences' for the scenario, whose plans-issued cell is differences.csv's."""
+    tables = [t for t in _body(reported).iter("table") if "differences" in t.classes()]
+    assert len(tables) == 1
+    table = tables[0]
+    assert "two_more_caseworkers" in next(table.iter("thead")).text
+    diffs = pd.read_csv(reported.folder / "differences.csv")
+    row = diffs[(diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023)
+                & (diffs["measure"] == "Cost (£)")].iloc[0]
+    cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
+    assert cells["Cost (£)"].startswith(f"+£{row['difference']:,.0f}")  # two more salaries: dearer
+    assert "On-time rate" in cells and "Plans issued" in cells
+
+
+def _pres(reported: Reported) -> list[str]:
+    return [n.text for n in _body(reported).iter("pre")]
+
+
+def test_assumptions_show_the_configuration(reported, example_path):
+    """The assumptions are the configuration as YAML, with every scenario and its actions."""
+    configs = [yaml.safe_load(text) for text in _pres(reported) if text.lstrip().startswith("name:")]
+    assert len(configs) == 1
+    shown = configs[0]
+    expected = yaml.safe_load(dump_config(load_config(example_path)))
+    for key in ("name", "start_date", "demand", "assessment", "plans", "teams", "staff", "workforce", "scenarios"):
+        assert shown[key] == expected[key], key
+    assert "two_more_caseworkers" in shown["scenarios"]
+
+
+def test_assumptions_give_the_seed_and_months_the_comparison_ran_with(reported):
+    """The configuration shown "as run" carries the run's seed and months, as provenance records them."""
+    shown = next(yaml.safe_load(t) for t in _pres(reported) if t.lstrip().startswith("name:"))
+    prov = json.loads((reported.folder / "provenance.json").read_text())
+    assert (shown["seed"], shown["months"]) == (prov["seed"], prov["months"]) == (SEED, MONTHS)
+
+
+def test_provenance_shows_the_seed(reported):
+    """The provenance block is the run's provenance.json: seed, replications, scenarios, months."""
+    blocks = [json.loads(t) for t in _pres(reported) if t.lstrip().startswith("{")]
+    assert len(blocks) == 1
+    shown = blocks[0]
+    assert shown == json.loads((reported.folder / "provenance.json").read_text())
+    assert shown["seed"] == SEED and shown["replications"] == 3 and shown["scenarios"] == SCENARIOS
+    assert len(shown["replication_seeds"]) == 3
+    assert "seed" in reported.html and f"{SEED}" in _body(reported).text
+
+
+def test_report_of_one_scenario_with_out_option(example_path, tmp_path):
+    """`sendsim run --reps 2` then `sendsim report DIR --out FILE`: FILE is written, one chart per
+    measure and no differences table."""
+    folder = tmp_path / "single"
+    assert _run_cli("run", example_path, "--reps", 2, "--months", 4, "--jobs", 1, "--out", folder).exit_code == 0
+    target = tmp_path / "elsewhere.html"
+    result = _run_cli("report", folder, "--out", target)
+    assert result.exit_code == 0, result.output
+    assert target.is_file() and not (folder / "report.html").exists()
+    doc = parse_html(target.read_text(encoding="utf-8"))
+    assert doc.errors == []
+    experiment = load_results(folder)
+    charts = charts_for(with_derived(experiment.summary, experiment.results))
+    assert len(list(doc.root.iter("img"))) == len(charts)
+    tables = list(doc.root.iter("table"))
+    assert [t.attrs.get("class") for t in tables] == ["kpi"]
+
+
+def test_report_refuses_a_folder_without_results(tmp_path):
+    """`sendsim report` on a folder that is not an experiment exits 2 and says what it expected."""
+    result = _run_cli("report", tmp_path)
+    assert result.exit_code == 2
+    assert "results.parquet" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+# --- load_results round-trips ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def written(tmp_path_factory, example_config):
+    """run_experiment (base + scenario, 3 reps, 12 months) written with write_experiment and read back."""
+    experiment = run_experiment(example_config, SCENARIOS, reps=3, seed=SEED, months=MONTHS, jobs=1,
+                                config_path="configs/example.yaml")
+    folder = write_experiment(experiment, tmp_path_factory.mktemp("experiment") / "exp")
+    return experiment, load_results(folder)
+
+
+def test_load_results_round_trips_results_and_summary(written):
+    """results.parquet and summary.parquet read back identical, dtypes included."""
+    made, back = written
+    assert_frame_equal(back.results, made.results, check_exact=True)
+    assert_frame_equal(back.summary, made.summary, check_exact=True)
+    assert len(back.results) > 0 and back.results["rep"].nunique() == 3
+
+
+def test_load_results_round_trips_kpis_and_differences(written):
+    """kpis.csv and differences.csv read back equal, to the last digit that matters."""
+    made, back = written
+    assert_frame_equal(back.kpis, made.kpis, check_dtype=False, check_exact=False, rtol=1e-12)
+    assert_frame_equal(back.differences, made.differences, check_dtype=False, check_exact=False, rtol=1e-12)
+    for column in ("year", "n"):
+        assert back.kpis[column].dtype == made.kpis[column].dtype
+    assert not made.differences.empty and made.kpis["p_reaches_target"].notna().any()
+
+
+def test_load_results_round_trips_provenance_and_config(written):
+    """provenance.json and config.yaml read back equal: the same dict, the same Config."""
+    made, back = written
+    assert back.provenance == made.provenance
+    assert back.config == made.config
+    assert back.scenarios == SCENARIOS
+    assert back.provenance["seed"] == SEED and back.provenance["replications"] == 3
+
+
+def test_load_results_of_one_scenario_has_no_differences(example_config, tmp_path):
+    """With the base alone, differences are an empty table both written and read back."""
+    made = run_experiment(example_config, ["base"], reps=2, seed=SEED, months=3, jobs=1)
+    back = load_results(write_experiment(made, tmp_path / "one"))
+    assert made.differences.empty and back.differences.empty
+    assert_frame_equal(back.results, made.results)
+    assert_frame_equal(back.kpis, made.kpis, check_dtype=False, check_exact=False, rtol=1e-12)
+    assert np.isclose(back.kpis["mean"], made.kpis["mean"], equal_nan=True).all()
