@@ -33,6 +33,8 @@ def schedule(model: "Model", actions: list) -> None:
             continue
         if day <= model.env.now:
             apply(model, action)
+        elif day in model.calendar.boundaries:
+            model.boundary_actions.setdefault(day, []).append(action)
         else:
             model.env.timeout(day - model.env.now).callbacks.append(lambda _e, a=action: apply(model, a))
 
@@ -64,6 +66,10 @@ def apply(model: "Model", action) -> None:
             model.demand.redraw()
         elif section == "teams":
             workforce.team(rest[0]).fill_all()
+        elif section == "workforce" and rest[0] == "establishment_fte":
+            workforce.set_establishment(rest[1], action.value)
+        elif section == "workforce" and rest[:2] == ["pressure", "reference_caseload_per_fte"]:
+            workforce.references[workforce.team(rest[2]).name] = action.value
         elif section == "workforce" and rest[-1] == "agency_cap_fte":
             workforce.agency_cap_changed(rest[-2])
     else:  # pragma: no cover - the schema admits no other kind

@@ -395,6 +395,8 @@ class Config(Strict):
                 if name not in teams:
                     raise ValueError(f"{where}: expected a team in place on that date, one of {sorted(teams)}, got {name!r}")
             if isinstance(action, MergeTeams):
+                if action.into in teams and action.into not in action.teams:
+                    raise ValueError(f"{where}: expected into to be a new name or one of the merged teams, got {action.into!r}")
                 if any(self.teams.get(t, Team(handles=["plans"])).role != "caseworker" for t in action.teams):
                     raise ValueError(f"{where}: expected caseworker teams to merge")
                 teams = (teams - set(action.teams)) | {action.into}

@@ -77,7 +77,10 @@ class MonthlyMetrics:
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per month and metric, with the derived rates."""
         wide = pd.DataFrame(self._values)
-        wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)]).fillna(0.0)
+        # counts are zero when nothing happened; a stock or ratio nobody measured stays missing
+        wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)])
+        counted = [c for c in wide.columns if c in COUNTS]
+        wide[counted] = wide[counted].fillna(0.0)
         for rate, (num, den) in RATES.items():
             if num in wide:
                 wide[rate] = _ratio(wide[num], wide[den])

@@ -43,6 +43,7 @@ class Model:
         self.streams = Streams(seed)
         self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
         self._seq = itertools.count()
+        self.boundary_actions: dict[float, list] = {}  # actions dated on the 1st of a month
 
         self.staff: list[StaffMember] = []
         self.teams = {
@@ -116,14 +117,24 @@ class Model:
         calendar = self.calendar
         for month in range(calendar.months):
             length = calendar.boundaries[month + 1] - calendar.boundaries[month]
+            for action in self.boundary_actions.pop(calendar.boundaries[month], []):
+                actions.apply(self, action)
             self.workforce.month_start(length)
             self.reviews.month_start(length)
-            yield self.env.timeout(length)
+            yield self._urgent_timeout(length)
             self._snapshot(length)
             self.metrics.next_month()
             if month + 1 == self.warm_up_months:
                 self._record_stocks_at_start()
         self.workforce.close_history()
+
+    def _urgent_timeout(self, delay: float) -> simpy.Event:
+        """A timeout that fires before every ordinary event at the same instant, so a month's
+        end is read before anything dated on the 1st of the next month happens."""
+        event = simpy.Event(self.env)
+        event._ok, event._value = True, None  # a triggered event, as simpy.Timeout makes one
+        self.env.schedule(event, simpy.events.URGENT, delay)
+        return event
 
     def _snapshot(self, days_in_month: float) -> None:
         """Month-end stocks. Utilisation is casework done over what the team could have done at

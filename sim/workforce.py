@@ -89,6 +89,7 @@ class Workforce:
         self._open_spell: dict[int, Spell] = {}
         self._ledger = _Ledger()
         self._next_ident = 0
+        self._exposed_until = 0.0
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -132,6 +133,8 @@ class Workforce:
                 member.cap_share = new.protected_caseload_share
                 self._after(new.protected_months * DAYS_PER_MONTH, self._end_protection, member)
         member.update_rate()
+        if self._exposed_until > self.env.now:
+            self._expose(member, self._exposed_until - self.env.now)
         self._open_spell[member.ident] = Spell(
             member.ident, member.role, team.name, contract, fte, member.hours_per_week, self.env.now
         )
@@ -187,6 +190,7 @@ class Workforce:
     def month_start(self, length_days: float) -> None:
         """Pressure and leaving hazards for the month ahead; conversions; recruitment and cover."""
         pressure = self.params.pressure
+        self._exposed_until = self.env.now + length_days
         for member in list(self.model.staff):
             if member.resigned:
                 continue
@@ -196,20 +200,23 @@ class Workforce:
                 if productivity != member.pressure_productivity:
                     member.pressure_productivity = productivity
                     member.update_rate()
-            terms = self.params.roles[member.role]
-            base = terms.permanent_leaving_rate_per_year if member.contract == "permanent" else terms.agency_leaving_rate_per_year
-            rate = base * self.leaving_multiplier(x) / DAYS_PER_YEAR  # per day
-            if rate <= 0:
-                continue
-            if rate * length_days >= member.hazard_left:
-                self._after(member.hazard_left / rate, self._resign, member, "resigned")
-                member.hazard_left = math.inf
-            else:
-                member.hazard_left -= rate * length_days
+            self._expose(member, length_days)
         self._convert()
         for name in list(self.model.teams):
             self._recruit(name)
             self._cover(name)
+
+    def _expose(self, member: StaffMember, days: float) -> None:
+        terms = self.params.roles[member.role]
+        base = terms.permanent_leaving_rate_per_year if member.contract == "permanent" else terms.agency_leaving_rate_per_year
+        rate = base * self.leaving_multiplier(self.load_ratio(member)) / DAYS_PER_YEAR
+        if member.resigned or rate <= 0:
+            return
+        if rate * days >= member.hazard_left:
+            self._after(member.hazard_left / rate, self._resign, member, "resigned")
+            member.hazard_left = math.inf
+        else:
+            member.hazard_left -= rate * days
 
     def load_ratio(self, member: StaffMember) -> float:
         reference = self.references.get(member.team)
@@ -388,7 +395,8 @@ class Workforce:
         for table in (self.establishment, self.pipeline, self.agency_pending):
             table[into] = sum(table.pop(n) for n in names)
         for n in names:
-            self.renamed[n] = into
+            if n != into:
+                self.renamed[n] = into
 
     # --- absence --------------------------------------------------------------------------------
 

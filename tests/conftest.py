@@ -159,3 +159,52 @@ def monthly() -> Callable[[Result], pd.DataFrame]:
     return lambda result: wide(result.metrics)
 
 
+
+
+# --- a service with no casework: only the workforce moves ----------------------------------------
+
+_ZERO = {"dist": "fixed", "value": 0}
+
+
+def workforce_only_raw(
+    review_staff: int = 40, months: int = 24, plans_in_force: int = 0, psychology_staff: int = 1
+) -> dict[str, Any]:
+    """A raw configuration with no requests and plans that never change: a team of caseworkers
+    ("review", holding any plans in force) and one of educational psychologists ("psychology"),
+    whose only events are joining, leaving and recruitment.
+    Each run takes a fraction of a second, so statistics over many replications stay cheap."""
+    return {
+        "name": "workforce only",
+        "start_date": "2023-01-01",
+        "months": months,
+        "demand": {"requests_per_month": 0},
+        "assessment": {
+            "decision_hours": _ZERO, "refusal_probability": 0, "ep_advice_hours": _ZERO,
+            "other_advice_weeks": _ZERO, "exception_probability": 0, "exception_delay_weeks": _ZERO,
+            "draft_plan_hours": _ZERO, "no_plan_probability": 0, "final_plan_hours": _ZERO,
+        },  # fmt: skip
+        "plans": {
+            "ceasing_rate_per_year": 0, "transfers_in_rate_per_year": 0, "review_hours": _ZERO,
+            "review_decision_hours": _ZERO, "outcomes": {"maintain": 1, "amend": 0, "cease": 0},
+            "amendment_hours": _ZERO, "amendment_final_hours": _ZERO,
+        },  # fmt: skip
+        "initial_state": {"plans_in_force": plans_in_force},
+        "teams": {
+            "assessment": {"handles": ["assessments"]},
+            "review": {"handles": ["plans"]},
+            "psychology": {"role": "educational_psychologist", "handles": ["ep_advice"]},
+        },
+        "staff": [
+            {"team": "assessment", "count": 1},
+            {"team": "review", "count": review_staff},
+            {"role": "educational_psychologist", "team": "psychology", "count": psychology_staff},
+        ],
+        "workforce": {"permanent_notice_weeks": _ZERO},
+    }
+
+
+@pytest.fixture(scope="session")
+def make_workforce_only() -> Callable[..., dict[str, Any]]:
+    """Build the raw mapping of a workforce-only service:
+    make_workforce_only(review_staff=, months=, plans_in_force=, psychology_staff=)."""
+    return workforce_only_raw
