@@ -24,7 +24,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 import sim  # noqa: E402
-from sim.calibrate import calibrate, simulated_moments  # noqa: E402
+from sim.calibrate import calibrate, history_rows, sen2_history, simulated_moments  # noqa: E402
 from sim.config import parse_config  # noqa: E402
 from sim.init_config import draft_config  # noqa: E402
 from sim.replications import replication_seed  # noqa: E402
@@ -36,32 +36,15 @@ PARAMS = [
     "assessment.refusal_probability",
     "demand.growth_per_year",
 ]
-MEASURES = ["requests_received", "refusals", "plans_issued", "on_time_rate", "plans_in_force"]
-
-
-def observed_rows(h: pd.DataFrame, year: int) -> list[dict]:
-    """SEN2's figures for one calendar year, as calibration moments."""
-    start, end = pd.Timestamp(f"{year}-01-01"), pd.Timestamp(f"{year + 1}-01-01")
-    census = h["plans_in_force_january"].get(year + 1, np.nan)
-    values = {
-        "requests_received": h.loc[year, "requests"],
-        "refusals": h.loc[year, "decided_not_to_assess"],
-        "plans_issued": h.loc[year, "plans_issued"],
-        "on_time_rate": h.loc[year, "on_time_rate"],
-        "plans_in_force": census,  # the stock at the year's end is the next January's census
-    }
-    return [{"period_start": start, "period_end": end, "measure": m, "observed": float(v),
-             "n": float(h.loc[year, "plans_issued"]) if m == "on_time_rate" else np.nan}
-            for m, v in values.items() if not pd.isna(v)]
 
 
 def backtest(sen2, la: str, year: int, reps: int, forecast_reps: int, evaluations: int) -> pd.DataFrame:
     h = history(sen2, la)
     draft = draft_config(sen2, la, year=year - 3)
     config = parse_config(draft.raw, f"sendsim init --la {la!r} --year {year - 3}")
-    fit_history = pd.DataFrame([row for y in (year - 2, year - 1) for row in observed_rows(h, y)])
+    fit_history = history_rows(sen2_history(h, (year - 2, year - 1)))
     fitted = calibrate(config, fit_history, PARAMS, reps=reps, max_evaluations=evaluations)
-    target = pd.DataFrame(observed_rows(h, year))
+    target = history_rows(sen2_history(h, (year,)))
     months = 36
     runs = np.array([
         simulated_moments(sim.run(fitted.config, seed=replication_seed(10_000, r), months=months, cases=False).metrics, target)

@@ -105,24 +105,40 @@ class Calibration:
 # --- history -------------------------------------------------------------------------------------
 
 
-def read_history(path: str | Path) -> pd.DataFrame:
-    """A history CSV as tidy rows: period_start, period_end, measure, observed, n (for rates)."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"period": str})
-    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise CalibrationError(f"{path}: cannot read the history ({exc})") from None
-    if "period" not in frame.columns:
-        raise CalibrationError(f"{path}: expected a column 'period' (a year like 2021 or a month like 2023-01)")
-    known = [c for c in frame.columns if c in MEASURES]
-    unknown = [c for c in frame.columns if c not in MEASURES and c != "period"]
-    if not known:
-        raise CalibrationError(f"{path}: expected at least one of {sorted(MEASURES)}")
-    if unknown:
-        raise CalibrationError(f"{path}: unknown column(s) {unknown}; expected {sorted(MEASURES)}")
+def sen2_history(h: pd.DataFrame, years) -> pd.DataFrame:
+    """An authority's SEN2 figures (`sim.sen2.history`) as a calibration history CSV table."""
     rows = []
-    for line, record in enumerate(frame.to_dict("records"), start=2):
-        start, end = _period(str(record["period"]), path, line)
+    for year in years:
+        if year not in h.index:
+            continue
+        row = {
+            "period": str(year),
+            "requests_received": h.loc[year, "requests"],
+            "refusals": h.loc[year, "decided_not_to_assess"],
+            "plans_issued": h.loc[year, "plans_issued"],
+            "on_time_rate": h.loc[year, "on_time_rate"],
+            # the stock at a year's end is the next January's census
+            "plans_in_force": h["plans_in_force_january"].get(year + 1, np.nan),
+        }
+        if any(not pd.isna(v) for k, v in row.items() if k != "period"):
+            rows.append(row)
+    return pd.DataFrame(rows, columns=["period", *[m for m in MEASURES if m not in (
+        "assessments_open_over_30_weeks", "assessments_open_over_52_weeks")]])
+
+
+def history_rows(table: pd.DataFrame, source: str = "<history>") -> pd.DataFrame:
+    """A history table (period + measure columns) as tidy observations."""
+    if "period" not in table.columns:
+        raise CalibrationError(f"{source}: expected a column 'period' (a year like 2021 or a month like 2023-01)")
+    known = [c for c in table.columns if c in MEASURES]
+    unknown = [c for c in table.columns if c not in MEASURES and c != "period"]
+    if not known:
+        raise CalibrationError(f"{source}: expected at least one of {sorted(MEASURES)}")
+    if unknown:
+        raise CalibrationError(f"{source}: unknown column(s) {unknown}; expected {sorted(MEASURES)}")
+    rows = []
+    for line, record in enumerate(table.to_dict("records"), start=2):
+        start, end = _period(str(record["period"]), source, line)
         for measure in known:
             value = record[measure]
             if pd.isna(value):
@@ -133,7 +149,17 @@ def read_history(path: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _period(text: str, path: Path, line: int) -> tuple[pd.Timestamp, pd.Timestamp]:
+def read_history(path: str | Path) -> pd.DataFrame:
+    """A history CSV as tidy rows: period_start, period_end, measure, observed, n (for rates)."""
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, encoding="utf-8-sig", dtype={"period": str})
+    except (OSError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise CalibrationError(f"{path}: cannot read the history ({exc})") from None
+    return history_rows(frame, str(path))
+
+
+def _period(text: str, path: str, line: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     text = text.strip()
     if re.fullmatch(r"\d{4}", text):
         start = pd.Timestamp(f"{text}-01-01")

@@ -212,7 +212,10 @@ def report(results_dir, report_path) -> None:
               help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
-def init(la_name, sen2_dir, year, out_path, force) -> None:
+@click.option("--history", "history_path", type=click.Path(dir_okay=False), default=None,
+              help="Also write the authority's SEN2 figures for the years after --year, as a history for "
+                   "`sendsim calibrate`.")
+def init(la_name, sen2_dir, year, out_path, force, history_path) -> None:
     """Draft a configuration for an authority from DfE SEN2 data.
 
     Demand, refusals, no-plan and exception shares, plans in force and ceasing come from the data;
@@ -228,7 +231,8 @@ def init(la_name, sen2_dir, year, out_path, force) -> None:
         err.print(f"[bold red]error:[/] {escape(out_path)}: already exists (use --force to overwrite it)", highlight=False)
         sys.exit(2)
     try:
-        draft = draft_config(read_sen2(sen2_dir), la_name, year)
+        sen2 = read_sen2(sen2_dir)
+        draft = draft_config(sen2, la_name, year)
     except ConfigError as exc:  # sim.sen2.DataError: a missing file, column or authority
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
@@ -256,6 +260,14 @@ def init(la_name, sen2_dir, year, out_path, force) -> None:
             out.print(f"  - {escape(note)}", highlight=False)
     out.print(f"Written to [bold]{escape(out_path)}[/]. Next: sendsim validate {escape(out_path)}; "
               f"sendsim run {escape(out_path)}", highlight=False)
+    if history_path:
+        from sim.calibrate import sen2_history
+        from sim.sen2 import history
+
+        table = sen2_history(history(sen2, draft.la_name), range(draft.year + 1, draft.year + 20))
+        table.to_csv(history_path, index=False)
+        out.print(f"History of {len(table)} year(s) after {draft.year} written to [bold]{escape(history_path)}[/]. "
+                  f"Next: sendsim calibrate {escape(out_path)} --history {escape(history_path)}", highlight=False)
 
 
 DEFAULT_PARAMS = ("assessment.draft_plan_hours.mean", "assessment.ep_advice_hours.mean", "plans.review_hours.mean")

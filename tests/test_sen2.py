@@ -369,3 +369,23 @@ def test_devon_history_matches_domain_figures():
     assert [round(r, 3) for r in h.loc[2019:2021, "on_time_rate_excluding_exceptions"]] == [0.321, 0.545, 0.388]
     assert h.loc[2022, "plans_ceased"] == 581
     assert round(h.loc[2022, "no_plan"] / h.loc[2022, "assessments"], 3) == 0.127
+
+
+def test_a_new_user_goes_from_sen2_files_to_a_report(sen2_dir, tmp_path):
+    """init (with --history) → calibrate → compare → report: the whole path a planner takes."""
+    config, history = tmp_path / "devon.yaml", tmp_path / "history.csv"
+    result = _invoke("init", "--la", "Devon", "--sen2", sen2_dir, "--year", 2019, "--out", config, "--history", history)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(history)
+    assert list(table["period"]) == [2020, 2021]  # the years after the draft, as published
+    assert table.loc[table["period"] == 2021, "plans_in_force"].item() == 7926  # January 2022 census
+    calibrated = tmp_path / "calibrated.yaml"
+    result = _invoke("calibrate", config, "--history", history, "--params", "assessment.refusal_probability",
+                     "--reps", 1, "--max-evaluations", 6, "--out", calibrated)
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "compare"
+    result = _invoke("compare", calibrated, "--reps", 2, "--months", 6, "--jobs", 1, "--out", out)
+    assert result.exit_code == 0, result.output
+    result = _invoke("report", out)
+    assert result.exit_code == 0, result.output
+    assert "On-time rate" in (out / "report.html").read_text(encoding="utf-8")
