@@ -51,10 +51,6 @@ class Case:
         self.outcome = "open"
         self.advice_waiting = 0
 
-    @property
-    def request_day(self) -> float:
-        return self.origin
-
 
 class AdviceRequest:
     """A request to the EP service for statutory advice on one case."""

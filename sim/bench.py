@@ -127,20 +127,27 @@ def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny workloads; do not write BENCHMARKS.md")
-    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="run only these workloads")
+    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS),
+                        help="run only these workloads; the others keep their last figures (benchmarks.json)")
     args = parser.parse_args(argv)
     workloads = SMOKE if args.smoke else WORKLOADS
     if args.only:
         workloads = {k: v for k, v in workloads.items() if k in args.only}
-    figures = {}
+    store = ROOT / "benchmarks.json"  # every workload's last measurement, so --only can update a few
+    figures = json.loads(store.read_text()) if store.exists() and not args.smoke else {}
     for name, w in workloads.items():
         print(f"{name}: {w.what} …", flush=True)
-        figures[name] = run_workload(w)
+        figures[name] = run_workload(w) | {"measured": dt.date.today().isoformat(), "machine": machine()}
         print(f"    {figures[name]['wall_seconds']:.2f} s (target ≤ {w.target_seconds:g} s)", flush=True)
+    if not args.smoke:
+        store.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+        workloads = {k: v for k, v in WORKLOADS.items() if k in figures}
     lines = report(workloads, figures)
     print("\n".join(lines))
     if not args.smoke:
-        header = [f"Measured {dt.date.today().isoformat()} on {machine()}.", ""]
+        dates = sorted({f.get("measured", "?") for f in figures.values()})
+        machines = sorted({f.get("machine", machine()) for f in figures.values()})
+        header = [f"Measured {', '.join(dates)} on {'; '.join(machines)} (each workload alone on the machine).", ""]
         path = ROOT / "BENCHMARKS.md"
         text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n<!-- figures -->\n<!-- /figures -->\n"
         start, end = "<!-- figures -->", "<!-- /figures -->"

@@ -19,10 +19,6 @@ class _Dist(BaseModel):
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
-    @property
-    def mean_value(self) -> float:  # pragma: no cover
-        raise NotImplementedError
-
 
 class Fixed(_Dist):
     dist: Literal["fixed"]
@@ -31,10 +27,6 @@ class Fixed(_Dist):
     def sample(self, rng, size):
         return np.full(size, self.value)
 
-    @property
-    def mean_value(self):
-        return self.value
-
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
@@ -42,10 +34,6 @@ class Exponential(_Dist):
 
     def sample(self, rng, size):
         return rng.exponential(self.mean, size)
-
-    @property
-    def mean_value(self):
-        return self.mean
 
 
 class LogNormal(_Dist):
@@ -58,10 +46,6 @@ class LogNormal(_Dist):
         mu = np.log(self.mean) - sigma2 / 2
         return rng.lognormal(mu, np.sqrt(sigma2), size)
 
-    @property
-    def mean_value(self):
-        return self.mean
-
 
 class Gamma(_Dist):
     dist: Literal["gamma"]
@@ -71,10 +55,6 @@ class Gamma(_Dist):
     def sample(self, rng, size):
         shape = 1.0 / self.cv**2
         return rng.gamma(shape, self.mean / shape, size)
-
-    @property
-    def mean_value(self):
-        return self.mean
 
 
 class Uniform(_Dist):
@@ -91,10 +71,6 @@ class Uniform(_Dist):
     def sample(self, rng, size):
         return rng.uniform(self.low, self.high, size)
 
-    @property
-    def mean_value(self):
-        return (self.low + self.high) / 2
-
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
@@ -110,10 +86,6 @@ class Triangular(_Dist):
 
     def sample(self, rng, size):
         return rng.triangular(self.low, self.mode, self.high, size)
-
-    @property
-    def mean_value(self):
-        return (self.low + self.mode + self.high) / 3
 
 
 Distribution = Annotated[

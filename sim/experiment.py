@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +23,7 @@ import pandas as pd
 
 from sim.config import Config, dump_config, parse_config
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
-from sim.runner import _git_commit, check_out_dir, package_version
+from sim.runner import git_commit, atomic_folder, package_version
 from sim.stats import monthly_summary
 from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences
 
@@ -92,7 +89,7 @@ def provenance_for(
         "start_date": config.start_date.isoformat(),
         "jobs": jobs,
         "target_on_time_rate": target,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "started": (finished - dt.timedelta(seconds=wall_seconds)).isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "wall_seconds": round(wall_seconds, 3),
@@ -116,22 +113,13 @@ def summarise(config: Config, results: pd.DataFrame, provenance: dict[str, Any])
 def write_experiment(experiment: ExperimentResults, out_dir: str | Path) -> Path:
     """Write the experiment's folder atomically: a half-written folder is never left behind."""
     out_dir = Path(out_dir)
-    check_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir) as staging:
         experiment.results.to_parquet(staging / "results.parquet", index=False)
         experiment.summary.to_parquet(staging / "summary.parquet", index=False)
         experiment.kpis.to_csv(staging / "kpis.csv", index=False)
         experiment.differences.to_csv(staging / "differences.csv", index=False)
         (staging / "config.yaml").write_text(dump_config(experiment.config), encoding="utf-8")
         (staging / "provenance.json").write_text(json.dumps(experiment.provenance, indent=2) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir
 
 

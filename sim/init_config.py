@@ -431,8 +431,8 @@ def _workforce(agency_cap: int, assessment: int, review: int, eps: int) -> dict[
         "permanent_notice_weeks": {"dist": "fixed", "value": 4},
         "agency_notice_weeks": {"dist": "fixed", "value": 1},
         "pressure": {"strength": 0.5,
-                     "reference_caseload_per_fte": {"assessment": ASSESSMENT_CASELOAD, "review": REVIEW_CASELOAD,
-                                                    "psychology": 10}},
+                     # none for EPs: no source, and their open advice requests are a queue
+                     "reference_caseload_per_fte": {"assessment": ASSESSMENT_CASELOAD, "review": REVIEW_CASELOAD}},
         "handover_hours_per_item": 0.25,
         "absence": {
             "sickness_spells_per_year": SICKNESS_SPELLS,
@@ -601,7 +601,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "  pressure:",
         _line(4, "strength", w["pressure"]["strength"], "assumption: to calibrate", 46),
         _line(4, "reference_caseload_per_fte", w["pressure"]["reference_caseload_per_fte"],
-              "national 50-60 and 200 (DOMAIN.md); EP figure an assumption", 76),
+              "national 50-60 and 200 (DOMAIN.md); none for EPs (no source)", 76),
         _line(2, "handover_hours_per_item", w["handover_hours_per_item"], "assumption", 46),
         "  absence:",
         _line(4, "sickness_spells_per_year", w["absence"]["sickness_spells_per_year"], "9.02 days a year in spells of ~4.5 days (DOMAIN.md)", 62),

@@ -14,10 +14,11 @@ import shutil
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pandas as pd
 
@@ -138,7 +139,7 @@ def vacancy_frame(model: Model) -> pd.DataFrame:
     )
 
 
-def _git_commit() -> str | None:
+def git_commit() -> str | None:
     try:
         out = subprocess.run(
             ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
@@ -165,7 +166,7 @@ def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]
         "seed": result.seed,
         "start_date": result.config.start_date.isoformat(),
         "months": result.months,
-        "git_commit": _git_commit(),
+        "git_commit": git_commit(),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "started": result.started.isoformat(timespec="seconds"),
@@ -183,13 +184,27 @@ def check_out_dir(out_dir: Path) -> None:
         raise FileExistsError(f"{out_dir} holds files that are not sendsim results; choose another --out")
 
 
-def write_result(result: Result, out_dir: str | Path, config_path: str | None = None) -> Path:
-    """Write metrics, cases, the resolved configuration and provenance into `out_dir`, atomically."""
-    out_dir = Path(out_dir)
+@contextmanager
+def atomic_folder(out_dir: Path) -> Iterator[Path]:
+    """A staging folder beside `out_dir` that replaces it only if everything was written:
+    a failed or interrupted write leaves the earlier results, never half of new ones."""
     check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
+        yield staging
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def write_result(result: Result, out_dir: str | Path, config_path: str | None = None) -> Path:
+    """Write metrics, cases, staff history, the resolved configuration and provenance into `out_dir`."""
+    out_dir = Path(out_dir)
+    with atomic_folder(out_dir) as staging:
         result.metrics.to_parquet(staging / "metrics.parquet", index=False)
         result.metrics.to_csv(staging / "metrics.csv", index=False, date_format="%Y-%m-%d")
         if result.cases is not None:
@@ -202,10 +217,4 @@ def write_result(result: Result, out_dir: str | Path, config_path: str | None = 
         (staging / "provenance.json").write_text(
             json.dumps(provenance(result, config_path), indent=2) + "\n", encoding="utf-8"
         )
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir

@@ -37,10 +37,6 @@ class Team:
 
     # --- allocation ----------------------------------------------------------------------------
 
-    @property
-    def cap(self) -> float | None:
-        return self.params.caseload_cap_per_fte
-
     def has_room(self, member: StaffMember) -> bool:
         # room for one more item without going over the cap (part-time caps are not whole numbers)
         cap = self.params.caseload_cap_per_fte
