@@ -15,6 +15,7 @@ lever that changes one person's pressure leaves the others' draws alone.
 from __future__ import annotations
 
 import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -89,6 +90,9 @@ class Workforce:
         self._open_spell: dict[int, Spell] = {}
         self._ledger = _Ledger()
         self._next_ident = 0
+        # running FTE totals, so no check of a vacancy scans a team: (team, contract, staying only)
+        self._fte: dict[tuple[str, str, bool], float] = defaultdict(float)
+        self._agency_staying_fte: dict[str, float] = defaultdict(float)  # by role
         self._exposed_until = 0.0
 
     # --- set-up ---------------------------------------------------------------------------------
@@ -139,6 +143,7 @@ class Workforce:
             member.ident, member.role, team.name, contract, fte, member.hours_per_week, self.env.now
         )
         self.model.staff.append(member)
+        self._count(member, team.name, +1, staying=True)
         team.add_member(member)
         if starter:
             self.metrics.count(f"starters_fte.{member.role}.{contract}", fte)
@@ -158,6 +163,7 @@ class Workforce:
         if member.resigned or member.gone:
             return
         member.resigned = True
+        self._count(member, member.team, -1, staying=True, in_post=False)
         dist = self.params.permanent_notice_weeks if member.contract == "permanent" else self.params.agency_notice_weeks
         notice = dist.sample(self._notice, 1)[0] * DAYS_PER_WEEK
         self._after(notice, self._leave, member, reason)
@@ -168,6 +174,7 @@ class Workforce:
         self._accrue(member)
         self._close_spell(member, reason)
         member.gone = True
+        self._count(member, team.name, -1, staying=False)
         self.model.staff.remove(member)
         tasks = member.drain()
         items = team.remove_member(member)
@@ -232,15 +239,24 @@ class Workforce:
 
     # --- establishment, recruitment and agency --------------------------------------------------
 
+    def _count(self, member: StaffMember, team: str, sign: int, staying: bool, in_post: bool = True) -> None:
+        """Keep the FTE totals: `in_post` for everyone in post, `staying` for those not leaving."""
+        if in_post:
+            self._fte[(team, member.contract, False)] += sign * member.fte
+        if staying:
+            self._fte[(team, member.contract, True)] += sign * member.fte
+            if member.contract == "agency":
+                self._agency_staying_fte[member.role] += sign * member.fte
+
     def vacant_fte(self, name: str) -> float:
         """Establishment not held by a permanent member of staff in post today."""
         team = self.team(name)
-        return self.establishment[team.name] - sum(m.fte for m in team.members if m.contract == "permanent")
+        return self.establishment[team.name] - self._fte[(team.name, "permanent", False)]
 
     def _unrecruited_fte(self, name: str) -> float:
         """Establishment with no permanent holder staying, and no recruitment under way for it."""
         team = self.team(name)
-        staying = sum(m.fte for m in team.members if m.contract == "permanent" and not m.resigned)
+        staying = self._fte[(team.name, "permanent", True)]
         return self.establishment[team.name] - staying - self.pipeline[team.name]
 
     def set_establishment(self, name: str, fte: float) -> None:
@@ -321,10 +337,10 @@ class Workforce:
 
     def _agency_fte(self, name: str) -> float:
         """Agency FTE in a team who are staying (not at the end of their placement)."""
-        return sum(m.fte for m in self.team(name).members if m.contract == "agency" and not m.resigned)
+        return self._fte[(self.team(name).name, "agency", True)]
 
     def _agency_staying(self, role: str) -> float:
-        return sum(m.fte for m in self.model.staff if m.role == role and m.contract == "agency" and not m.resigned)
+        return self._agency_staying_fte[role]
 
     def _agency_room(self, role: str) -> float:
         """How much more agency cover the role's cap allows, counting cover already arranged."""
@@ -370,7 +386,9 @@ class Workforce:
             if self._conversion.random() < rate and self._unrecruited_fte(member.team) >= member.fte / 2:
                 self._accrue(member)
                 self._close_spell(member, "converted")
+                self._count(member, member.team, -1, staying=True)
                 member.contract = "permanent"
+                self._count(member, member.team, +1, staying=True)
                 self._open_spell[member.ident] = Spell(
                     member.ident, member.role, member.team, "permanent", member.fte, member.hours_per_week, self.env.now
                 )
@@ -394,6 +412,9 @@ class Workforce:
         self.templates.setdefault(into, self.templates.get(names[0]))
         for table in (self.establishment, self.pipeline, self.agency_pending):
             table[into] = sum(table.pop(n) for n in names)
+        for contract in ("permanent", "agency"):
+            for staying in (False, True):
+                self._fte[(into, contract, staying)] = sum(self._fte.pop((n, contract, staying), 0.0) for n in names)
         for n in names:
             if n != into:
                 self.renamed[n] = into

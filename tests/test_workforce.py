@@ -724,3 +724,34 @@ def test_a_team_with_nobody_in_post_has_no_caseload_per_fte_utilisation_or_agenc
         "turnover_12_months.educational_psychologist",
     ):
         assert w[metric].isna().all(), f"{metric}: {w[metric].tolist()}"
+
+
+def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_config):
+    """The workforce's running FTE totals equal a fresh count of its staff at every month end."""
+    from sim.model import Model
+
+    raw = example_config.model_dump(mode="json")
+    raw["workforce"]["roles"]["caseworker"]["permanent_leaving_rate_per_year"] = 1.5
+    raw["workforce"]["agency"]["conversion_rate_per_month"] = 0.2
+    raw["actions"] = [{"date": "2023-07-01", "action": "merge_teams", "teams": ["assessment", "review"],
+                       "into": "casework"}]
+    config = sim.config.parse_config(raw)
+    checked = []
+
+    class Checked(Model):
+        def _snapshot(self, days_in_month):
+            wf = self.workforce
+            for name, team in self.teams.items():
+                for contract in ("permanent", "agency"):
+                    in_post = sum(m.fte for m in team.members if m.contract == contract)
+                    staying = sum(m.fte for m in team.members if m.contract == contract and not m.resigned)
+                    assert wf._fte[(name, contract, False)] == pytest.approx(in_post, abs=1e-9)
+                    assert wf._fte[(name, contract, True)] == pytest.approx(staying, abs=1e-9)
+            for role in ("caseworker", "educational_psychologist"):
+                agency = sum(m.fte for m in self.staff if m.role == role and m.contract == "agency" and not m.resigned)
+                assert wf._agency_staying_fte[role] == pytest.approx(agency, abs=1e-9)
+            checked.append(self.env.now)
+            super()._snapshot(days_in_month)
+
+    Checked(config, seed=5, months=18).run()
+    assert len(checked) == 18
