@@ -42,7 +42,7 @@ class Model:
         self.calendar = Calendar(config.start_date, self.warm_up_months + (months or config.months))
         self.streams = Streams(seed)
         self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
-        self._seq = itertools.count()
+        self.next_seq = itertools.count().__next__  # creation order: the tie-breaker everywhere
         self.boundary_actions: dict[float, list] = {}  # actions dated on the 1st of a month
 
         self.staff: list[StaffMember] = []
@@ -60,9 +60,6 @@ class Model:
         )
         actions.schedule(self, config.actions)
         self._clock = self.env.process(self._months())
-
-    def next_seq(self) -> int:
-        return next(self._seq)
 
     def team_for(self, kind: str) -> Team:
         return self.teams[self.config.team_for(kind)]

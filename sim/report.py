@@ -117,23 +117,30 @@ def headline(experiment: ExperimentResults) -> list[str]:
     return sentences
 
 
-def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
-    kpis = experiment.kpis[experiment.kpis["scenario"] == scenario]
-    years = sorted(kpis["year"].unique())
-    head = "".join(f"<th>{y}<br><span class='ci'>to {html.escape(str(kpis[kpis['year'] == y]['to'].iloc[0]))}</span></th>" for y in years)
-    body = []
+def _estimate_rows(table: pd.DataFrame, years: list, value: str, signed: bool) -> list[str]:
+    """One row per key measure, a cell per year: the estimate with its 95% CI beneath."""
+    rows = []
     for measure in KPI_MEASURES:
         cells = []
         for year in years:
-            hit = kpis[(kpis["year"] == year) & (kpis["measure"] == measure)]
+            hit = table[(table["year"] == year) & (table["measure"] == measure)]
             if hit.empty:
                 cells.append("<td>–</td>")
                 continue
             r = hit.iloc[0]
-            # every key figure is a count, rate or cost: the interval shown stops at 0
-            cells.append(f"<td>{_fmt(measure, r['mean'])}<span class='ci'>[{_fmt(measure, max(r['ci_low'], 0.0))}, "
-                         f"{_fmt(measure, r['ci_high'])}]</span></td>")
-        body.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+            # a key figure is a count, rate or cost, so its interval stops at 0; a difference need not
+            low = r["ci_low"] if signed else max(r["ci_low"], 0.0)
+            cells.append(f"<td>{_fmt(measure, r[value], signed)}<span class='ci'>[{_fmt(measure, low, signed)}, "
+                         f"{_fmt(measure, r['ci_high'], signed)}]</span></td>")
+        rows.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+    return rows
+
+
+def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
+    kpis = experiment.kpis[experiment.kpis["scenario"] == scenario]
+    years = sorted(kpis["year"].unique())
+    head = "".join(f"<th>{y}<br><span class='ci'>to {html.escape(str(kpis[kpis['year'] == y]['to'].iloc[0]))}</span></th>" for y in years)
+    body = _estimate_rows(kpis, years, "mean", signed=False)
     target = experiment.provenance.get("target_on_time_rate", 0.492)
     cells = []
     for year in years:
@@ -148,18 +155,7 @@ def _difference_table(experiment: ExperimentResults, scenario: str) -> str:
     diffs = experiment.differences[experiment.differences["scenario"] == scenario]
     years = sorted(diffs["year"].unique())
     head = "".join(f"<th>{y}</th>" for y in years)
-    body = []
-    for measure in KPI_MEASURES:
-        cells = []
-        for year in years:
-            hit = diffs[(diffs["year"] == year) & (diffs["measure"] == measure)]
-            if hit.empty:
-                cells.append("<td>–</td>")
-                continue
-            r = hit.iloc[0]
-            cells.append(f"<td>{_fmt(measure, r['difference'], True)}<span class='ci'>[{_fmt(measure, r['ci_low'], True)}, "
-                         f"{_fmt(measure, r['ci_high'], True)}]</span></td>")
-        body.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+    body = _estimate_rows(diffs, years, "difference", signed=True)
     return (f"<table class='differences'><thead><tr><th>{html.escape(scenario)} − base</th>{head}</tr></thead>"
             f"<tbody>{''.join(body)}</tbody></table>")
 

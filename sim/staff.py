@@ -90,10 +90,11 @@ class StaffMember:
     def push(self, task: Task) -> None:
         self._queue.push(task)
         if self.current is None:
+            self.progress()  # book the idle time before the pace clock restarts
             self._start_next()
 
     def _start_next(self) -> None:
-        self.progress()
+        """Take the next task; the caller has brought the hours up to date."""
         while self._queue:
             task = self._queue.pop(self.env.now)
             if task.item.closed:  # the plan ceased or the case closed while the task waited
