@@ -72,6 +72,8 @@ def apply(model: "Model", action) -> None:
             workforce.references[workforce.team(rest[2]).name] = action.value
         elif section == "workforce" and rest[-1] == "agency_cap_fte":
             workforce.agency_cap_changed(rest[-2])
+        elif section == "workforce" and rest[-1] == "annual_leave_days_per_year":
+            workforce.leave_changed()
     else:  # pragma: no cover - the schema admits no other kind
         raise TypeError(f"unknown action {action!r}")
 

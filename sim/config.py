@@ -203,6 +203,7 @@ class Pressure(Strict):
 
 
 class Absence(Strict):
+    # spells start at this rate while a person is well, so a year holds slightly fewer of them
     sickness_spells_per_year: NonNegativeFloat = 0.0
     sickness_spell_working_days: Distribution = {"dist": "fixed", "value": 4.5}
     annual_leave_days_per_year: float = Field(0.0, ge=0.0, lt=261.0)  # working days, bank holidays in

@@ -421,6 +421,13 @@ class Workforce:
 
     # --- absence --------------------------------------------------------------------------------
 
+    def leave_changed(self) -> None:
+        """Annual leave entitlement changed: everyone's pace changes from today."""
+        share = 1.0 - self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR
+        for member in self.model.staff:
+            member.available_share = share
+            member.update_rate()
+
     def _schedule_sickness(self, member: StaffMember) -> None:
         rate = self.params.absence.sickness_spells_per_year
         if rate > 0:

@@ -470,3 +470,19 @@ def test_a_merge_into_one_of_the_merged_teams_names_runs_or_is_refused(example_r
     assert w["fte_in_post.review"].iloc[-1] == pytest.approx(
         w["fte_in_post.caseworker.permanent"].iloc[-1] + w["fte_in_post.caseworker.agency"].iloc[-1]
     )
+
+
+def test_a_change_of_annual_leave_reaches_everyone_in_post_on_its_date(example_config):
+    """`set workforce.absence.annual_leave_days_per_year` changes the capacity of staff already in post."""
+    raw = example_config.model_dump(mode="json")
+    raw["actions"] = [{"date": "2023-07-01", "action": "set",
+                       "parameter": "workforce.absence.annual_leave_days_per_year", "value": 60}]
+    changed = sim.run(sim.config.parse_config(raw), seed=3, months=12, cases=False)
+    raw["actions"] = []
+    base = sim.run(sim.config.parse_config(raw), seed=3, months=12, cases=False)
+    capacity = lambda r: r.series("casework_capacity_hours.review")  # noqa: E731
+    before, after = slice("2023-01-01", "2023-06-01"), slice("2023-07-01", "2023-12-01")
+    pd.testing.assert_series_equal(capacity(changed)[before], capacity(base)[before])
+    # 60 days instead of 33 of 261 working days: about 12% less capacity for the same staff
+    ratio = capacity(changed)[after].sum() / capacity(base)[after].sum()
+    assert ratio < 0.93
