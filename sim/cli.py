@@ -12,7 +12,7 @@ from rich.table import Table
 
 from sim.config import ConfigError, load_config, resolve_scenario
 from sim.runner import check_out_dir, run, write_result
-from sim.summary import yearly_table
+from sim.summary import format_measure as _fmt, yearly_table
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
@@ -94,11 +94,10 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
     except ConfigError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
     if reps > 1 or precision is not None:
-        out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
         _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps)
         return
-    out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
     try:
         check_out_dir(out_dir)
     except FileExistsError as exc:
@@ -391,17 +390,6 @@ def _table(result) -> Table:
     for measure in table.columns.drop("to"):
         view.add_row(measure, *(_fmt(measure, v) for v in table[measure]))
     return view
-
-
-def _fmt(measure: str, value: float, signed: bool = False) -> str:
-    if value != value:
-        return "–"
-    sign = "+" if signed else ""
-    if "rate" in measure or "share" in measure:
-        return f"{value:{sign}.1%}"
-    if "£" in measure:
-        return f"{'-' if value < 0 else ('+' if signed else '')}£{abs(value):,.0f}"
-    return f"{value:{sign},.0f}" if float(value).is_integer() else f"{value:{sign},.1f}"
 
 
 if __name__ == "__main__":  # pragma: no cover

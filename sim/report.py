@@ -13,13 +13,12 @@ import html
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from sim.config import dump_config
 from sim.experiment import ExperimentResults, load_results
 from sim.plots import charts_for, make_plots, with_derived
-from sim.summary import yearly_by_rep
+from sim.summary import format_measure as _fmt, yearly_by_rep
 
 KPI_MEASURES = (
     "On-time rate", "Plans issued", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
@@ -43,19 +42,6 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee;
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.75rem; }
 .note { color: #555; font-size: 0.85rem; }
 """
-
-
-def _fmt(measure: str, value: float, signed: bool = False) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    sign = "+" if signed and value > 0 else ""
-    if "rate" in measure or "share" in measure:
-        return f"{'−' if value < 0 else sign}{abs(value):.1%}"
-    if "£" in measure:
-        return f"{'−' if value < 0 else sign}£{abs(value):,.0f}"
-    if abs(value) >= 10 or float(value).is_integer():
-        return f"{'−' if value < 0 else sign}{abs(value):,.0f}"
-    return f"{'−' if value < 0 else sign}{abs(value):,.1f}"
 
 
 def headline(experiment: ExperimentResults) -> list[str]:

@@ -14,6 +14,21 @@ STOCKS_AT_YEAR_END = {
 }
 
 
+def format_measure(measure: str, value: float, signed: bool = False) -> str:
+    """A measure as a person reads it: rates as percentages, £ with thousands, counts whole
+    above 10; `signed` puts + before gains (differences)."""
+    if value is None or value != value:
+        return "–"
+    sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
+    if "rate" in measure or "share" in measure:
+        return f"{sign}{abs(value):.1%}"
+    if "£" in measure:
+        return f"{sign}£{abs(value):,.0f}"
+    if abs(value) >= 10 or float(value).is_integer():
+        return f"{sign}{abs(value):,.0f}"
+    return f"{sign}{abs(value):,.1f}"
+
+
 def wide(metrics: pd.DataFrame) -> pd.DataFrame:
     """Months as rows, metrics as columns."""
     return metrics.pivot(index="month", columns="metric", values="value").sort_index()
