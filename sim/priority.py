@@ -8,12 +8,14 @@ Under overload these decide who is served on time:
 - ``triage``: work that can still meet its deadline first, earliest deadline first; work already
   late waits behind it, oldest first. It protects the on-time rate and lets the backlog age.
 
-Every key ends in a sequence number, so ties break the same way in every run.
+Every key ends in a sequence number, so ties break the same way in every run. Heap entries are
+flat (key, seq, work) tuples: the work itself is never compared.
 """
 
 from __future__ import annotations
 
-import heapq
+from heapq import heappop, heappush
+from operator import attrgetter
 from typing import Any, Callable, Iterator, Protocol
 
 
@@ -23,12 +25,13 @@ class Prioritised(Protocol):
     seq: int  # creation order, unique
 
 
-PriorityKey = Callable[[Prioritised], tuple]
+PriorityKey = Callable[[Prioritised], float]
 
+# the first part of each key; the sequence number follows it
 KEYS: dict[str, PriorityKey] = {
-    "deadline": lambda w: (w.deadline, w.seq),
-    "oldest": lambda w: (w.origin, w.seq),
-    "fifo": lambda w: (w.seq,),
+    "deadline": attrgetter("deadline"),
+    "oldest": attrgetter("origin"),
+    "fifo": attrgetter("seq"),
 }
 POLICIES = (*KEYS, "triage")
 
@@ -39,20 +42,20 @@ class WorkQueue:
     __slots__ = ("_heap", "_key")
 
     def __init__(self, policy: str):
-        self._heap: list[tuple[tuple, Any]] = []
+        self._heap: list[tuple[float, int, Any]] = []
         self._key = KEYS[policy]
 
     def push(self, work: Any) -> None:
-        heapq.heappush(self._heap, (self._key(work), work))
+        heappush(self._heap, (self._key(work), work.seq, work))
 
     def pop(self, now: float) -> Any:
-        return heapq.heappop(self._heap)[1]
+        return heappop(self._heap)[2]
 
     def __len__(self) -> int:
         return len(self._heap)
 
     def __iter__(self) -> Iterator[Any]:
-        return (work for _, work in self._heap)
+        return (entry[2] for entry in self._heap)
 
 
 class TriageQueue:
@@ -65,25 +68,25 @@ class TriageQueue:
     __slots__ = ("_on_time", "_late")
 
     def __init__(self):
-        self._on_time: list[tuple[tuple, Any]] = []
-        self._late: list[tuple[tuple, Any]] = []
+        self._on_time: list[tuple[float, int, Any]] = []
+        self._late: list[tuple[float, int, Any]] = []
 
     def push(self, work: Any) -> None:
-        heapq.heappush(self._on_time, ((work.deadline, work.seq), work))
+        heappush(self._on_time, (work.deadline, work.seq, work))
 
     def pop(self, now: float) -> Any:
         on_time, late = self._on_time, self._late
-        while on_time and on_time[0][0][0] < now:
-            work = heapq.heappop(on_time)[1]
-            heapq.heappush(late, ((work.origin, work.seq), work))
-        return heapq.heappop(on_time if on_time else late)[1]
+        while on_time and on_time[0][0] < now:
+            work = heappop(on_time)[2]
+            heappush(late, (work.origin, work.seq, work))
+        return heappop(on_time if on_time else late)[2]
 
     def __len__(self) -> int:
         return len(self._on_time) + len(self._late)
 
     def __iter__(self) -> Iterator[Any]:
-        yield from (work for _, work in self._on_time)
-        yield from (work for _, work in self._late)
+        yield from (entry[2] for entry in self._on_time)
+        yield from (entry[2] for entry in self._late)
 
 
 def work_queue(policy: str) -> WorkQueue | TriageQueue:

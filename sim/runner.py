@@ -7,6 +7,7 @@ atomic: files go to a temporary folder beside the target, which is renamed only 
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import platform
@@ -49,6 +50,23 @@ class Result:
         return rows.set_index("month")["value"]
 
 
+@contextmanager
+def garbage_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a model is built and run.
+
+    A run makes millions of short-lived objects (tasks, events, cases) but almost no reference
+    cycles: a 60-month Devon run leaves about 600 objects for the collector. Its passes over the
+    live objects (640,000 plans at England's scale) took 45% of an England run and 17% of Devon's.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run(
     config: Config | str | Path,
     seed: int | None = None,
@@ -68,8 +86,9 @@ def run(
     months = months or config.months
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    model = Model(config, seed, months)
-    model.run()
+    with garbage_collector_paused():
+        model = Model(config, seed, months)
+        model.run()
     events = _event_count(model)
     metrics = model.metrics.to_frame()
     case_table = case_frame(model) if cases else None
