@@ -37,13 +37,19 @@ class Workload:
 
 WORKLOADS = {
     "W1": Workload("W1", "Devon, 60 months, one replication, full model", "configs/devon.yaml", 60, 1, 0.5),
-    "W2": Workload("W2", "England scale, 60 months, one replication", "configs/england.yaml", 60, 1, 40.0, 2048),
+    "W2": Workload("W2", "England: 152 authorities, 60 months, one replication", "configs/england.yaml", 60, 1, 40.0, 2048),
     "W3": Workload("W3", "100 replications of W1 on all cores", "configs/devon.yaml", 60, 100, 60.0),
     "W4": Workload("W4", "20 replications of Devon for 36 months, end to end", "configs/devon.yaml", 36, 20, 3.0),
 }
+# not run unless asked for (--only W2-one): England as one service in one process, to show what
+# the national model's design avoids
+EXTRA = {
+    "W2-one": Workload("W2-one", "England as one service in one process, 60 months", "configs/england_one_service.yaml",
+                       60, 1, 40.0, 2048),
+}
 SMOKE = {
     "W1": Workload("W1", "smoke: example, 6 months", "configs/example.yaml", 6, 1, 60.0),
-    "W2": Workload("W2", "smoke: example, 3 months", "configs/example.yaml", 3, 1, 60.0, 2048),
+    "W2": Workload("W2", "smoke: England, 1 month", "configs/england.yaml", 1, 1, 60.0, 2048),
     "W3": Workload("W3", "smoke: 4 replications of the example", "configs/example.yaml", 6, 4, 60.0),
     "W4": Workload("W4", "smoke: 2 replications end to end", "configs/example.yaml", 3, 2, 60.0),
 }
@@ -52,8 +58,20 @@ SMOKE = {
 def _measure_in_process(config: str, months: int, reps: int) -> dict:
     """Run inside this (fresh) process; report time, events, cases and peak memory."""
     import sim
+    from sim.national import is_national, run_national
     from sim.replications import default_jobs, run_replications
+    from sim.summary import wide
 
+    if is_national(ROOT / config):
+        # authorities in parallel processes: the serial cost is their summed CPU time
+        t0 = time.perf_counter()
+        result = run_national(ROOT / config, months=months)
+        wall = time.perf_counter() - t0
+        metrics = wide(result.metrics)
+        cases = int(metrics["requests_received"].sum() + metrics["assessments_open_at_start"].iloc[0])
+        peak_kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
+        return {"wall_seconds": wall, "cpu_seconds": result.cpu_seconds, "events": result.events,
+                "cases": cases, "jobs": result.jobs, "peak_mb": peak_kb / 1024}
     cfg = sim.load_config(ROOT / config)
     t0 = time.perf_counter()
     if reps == 1:
@@ -117,22 +135,27 @@ def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str
         lines.append(f"W3 parallel efficiency: {efficiency:.0%} ({workloads['W3'].reps} × W1 time / "
                      f"(W3 time × {jobs} processes); target ≥ 85%).")
     if "W2" in figures and "W1" in figures and figures["W1"].get("cases") and figures["W2"].get("cases"):
-        time_ratio = figures["W2"]["wall_seconds"] / figures["W1"]["wall_seconds"]
-        work_ratio = figures["W2"]["cases"] / figures["W1"]["cases"]
-        lines.append(f"W2/W1: {time_ratio:.1f}× the time for {work_ratio:.1f}× the cases "
-                     f"(linear growth allows {1.2 * work_ratio:.1f}×).")
+        w1, w2 = figures["W1"], figures["W2"]
+        work_ratio = w2["cases"] / w1["cases"]
+        # growth is judged on the serial cost (W1 runs in one process), not on W2's parallel wall time
+        serial = w2.get("cpu_seconds") or w2["wall_seconds"]
+        time_ratio = serial / w1["wall_seconds"]
+        linear = "met" if time_ratio <= 1.2 * work_ratio else "not met"
+        lines.append(f"W2/W1: {time_ratio:.1f}× the time ({serial:.1f} s of simulation over "
+                     f"{w2.get('jobs') or 1} process(es)) for {work_ratio:.1f}× the cases; linear growth allows "
+                     f"{1.2 * work_ratio:.1f}×: {linear}.")
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny workloads; do not write BENCHMARKS.md")
-    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS),
+    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS | EXTRA),
                         help="run only these workloads; the others keep their last figures (benchmarks.json)")
     args = parser.parse_args(argv)
     workloads = SMOKE if args.smoke else WORKLOADS
     if args.only:
-        workloads = {k: v for k, v in workloads.items() if k in args.only}
+        workloads = {k: v for k, v in (workloads | EXTRA).items() if k in args.only}
     store = ROOT / "benchmarks.json"  # every workload's last measurement, so --only can update a few
     figures = json.loads(store.read_text()) if store.exists() and not args.smoke else {}
     for name, w in workloads.items():
@@ -141,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {figures[name]['wall_seconds']:.2f} s (target ≤ {w.target_seconds:g} s)", flush=True)
     if not args.smoke:
         store.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-        workloads = {k: v for k, v in WORKLOADS.items() if k in figures}
+        workloads = {k: v for k, v in (WORKLOADS | EXTRA).items() if k in figures}
     lines = report(workloads, figures)
     print("\n".join(lines))
     if not args.smoke:

@@ -63,6 +63,12 @@ def main() -> None:
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 def validate(config_file: str) -> None:
     """Check a configuration file and say what is wrong with it."""
+    if _is_national(config_file):
+        model = _load_national(config_file)
+        plans = sum(a.plans_in_force for a in model.authorities)
+        out.print(f"{config_file}: valid — {model.national.name}: {len(model.authorities)} authorities, "
+                  f"{plans:,} plans in force, from {model.template.start_date:%B %Y}")
+        return
     config = _load(config_file)
     fte = sum(g.count * g.fte for g in config.staff)
     out.print(f"{config_file}: valid — {config.name}, from {config.start_date:%B %Y} for {config.months} months, "
@@ -87,7 +93,15 @@ def validate(config_file: str) -> None:
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.")
 def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets) -> None:
-    """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs)."""
+    """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs).
+    A national CONFIG (one naming a template) runs every authority once and adds them up."""
+    if _is_national(config_file):
+        if reps > 1 or precision is not None or scenario or sets:
+            err.print(f"[bold red]error:[/] {config_file}: a national configuration runs every authority once; "
+                      "--reps, --precision, --scenario and --set apply to one service's configuration", highlight=False)
+            sys.exit(2)
+        _national(config_file, seed, months, jobs, out_dir)
+        return
     config = _load(config_file, _parse_overrides(sets))
     try:
         config = resolve_scenario(config, scenario, config_file)
@@ -106,7 +120,7 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
     with err.status(f"Simulating {config.name} for {months or config.months} months…"):
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)
-    out.print(_table(result))
+    out.print(_table(result.metrics, result.config.name))
     out.print(f"Seed {result.seed}; {result.events:,} events in {result.wall_seconds:.2f} s. "
               f"Results in [bold]{out_dir}[/]")
 
@@ -135,6 +149,49 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
     _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps)
+
+
+def _is_national(config_file: str) -> bool:
+    from sim.national import is_national
+
+    try:
+        return is_national(config_file)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+def _load_national(config_file: str):
+    from sim.national import load_national
+
+    try:
+        return load_national(config_file)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+
+
+def _national(config_file, seed, months, jobs, out_dir) -> None:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from sim.national import run_national, write_national
+
+    model = _load_national(config_file)
+    out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
+    try:
+        check_out_dir(out_dir)
+    except FileExistsError as exc:
+        err.print(f"[bold red]error:[/] {exc}", highlight=False)
+        sys.exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(f"Simulating {len(model.authorities)} authorities", total=len(model.authorities))
+        result = run_national(model, seed, months, jobs, progress=lambda n: bar.advance(task, n))
+    write_national(result, model, out_dir)
+    table = _table(result.metrics, result.name)
+    out.print(table)
+    out.print(f"Seed {result.seed}; {len(model.authorities)} authorities, {result.events:,} events in "
+              f"{result.wall_seconds:.1f} s on {result.jobs} process(es). Results in [bold]{out_dir}[/]")
 
 
 def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps) -> None:
@@ -380,10 +437,10 @@ def _difference_view(experiment) -> Table:
     return view
 
 
-def _table(result) -> Table:
+def _table(metrics, name: str) -> Table:
     """Measures as rows and years as columns, so it fits a terminal however long the run."""
-    table = yearly_table(result.metrics)
-    view = Table(title=f"{result.config.name}: by calendar year", title_justify="left")
+    table = yearly_table(metrics)
+    view = Table(title=f"{name}: by calendar year", title_justify="left")
     view.add_column("Measure")
     for year, row in table.iterrows():
         view.add_column(str(year) if row["to"].startswith("Dec") else f"{year} (to {row['to']})", justify="right")

@@ -409,6 +409,31 @@ class Config(Strict):
         return next(name for name, team in self.teams.items() if kind in team.handles)
 
 
+# --- a national (or regional) view ---------------------------------------------------------------
+
+
+class NationalTotals(Strict):
+    plans_in_force: PositiveInt
+    requests_per_year: PositiveFloat
+
+
+class National(Strict):
+    """Many authorities, each running the template's service at its own size.
+
+    Each authority's requests and plans in force come from the authorities table; its staff,
+    establishment, agency caps, open assessments and cohorts are the template's scaled to match
+    (teams that review plans by plans in force, the others by requests).
+    """
+
+    name: str
+    template: str  # a service configuration, relative to this file
+    authorities: str  # CSV with columns authority, requests_per_year, plans_in_force; relative to this file
+    # rescale every authority in proportion so that the national totals are these
+    scale_to: NationalTotals | None = None
+    seed: NonNegativeInt = 0
+    months: PositiveInt | None = None  # default: the template's
+
+
 def _check_settable(config: "Config", dotted: str, value: float, where: str) -> None:
     """A dated `set` reaches a numeric lever the model reads when it uses it, or is refused."""
     section, *rest = dotted.split(".")
@@ -506,6 +531,10 @@ def resolve_scenario(config: Config, name: str | None, source: str = "<config>")
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
     path = Path(path)
+    return parse_config(read_yaml(path), str(path), overrides)
+
+
+def read_yaml(path: Path) -> Any:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -516,7 +545,17 @@ def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Co
         where = getattr(exc, "problem_mark", None)
         at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
         raise ConfigError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
-    return parse_config(raw, str(path), overrides)
+    return raw
+
+
+def parse_national(raw: Any, source: str) -> National:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{source}: expected a YAML mapping, got {type(raw).__name__}")
+    try:
+        return National.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(e) for e in exc.errors()]
+        raise ConfigError(f"{source}: invalid national configuration\n" + "\n".join(lines)) from None
 
 
 def dump_config(config: Config) -> str:

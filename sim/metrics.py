@@ -74,31 +74,40 @@ class MonthlyMetrics:
         if self.month < self.calendar.months:
             self.current = self._values[self.month]
 
+    def raw_frame(self) -> pd.DataFrame:
+        """Every simulated month (warm-up included) as counted and read: one column per measure."""
+        return pd.DataFrame(self._values)
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per month and metric, with the derived rates."""
-        wide = pd.DataFrame(self._values)
-        # counts are zero when nothing happened; a stock or ratio nobody measured stays missing
-        wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)])
-        counted = [c for c in wide.columns if c in COUNTS]
-        wide[counted] = wide[counted].fillna(0.0)
-        for rate, (num, den) in RATES.items():
-            if num in wide:
-                wide[rate] = _ratio(wide[num], wide[den])
-        for role in ROLES:
-            # 12-month turnover: permanent leavers over the year / mean permanent FTE in post
-            leavers = wide[f"leavers_fte.{role}.permanent"].rolling(12).sum()
-            in_post = wide.get(f"fte_in_post.{role}.permanent")
-            if in_post is not None:
-                wide[f"turnover_12_months.{role}"] = _ratio(leavers, in_post.rolling(12).mean())
-        wide.insert(0, "month", pd.to_datetime(self.calendar.month_starts[:-1]).astype("datetime64[ms]"))
-        # the warm-up is dropped before year-to-date sums; turnover above may look back into it
-        wide = wide.iloc[self.warm_up_months:].reset_index(drop=True)
-        year = wide["month"].dt.year
-        for rate, (num, den) in YTD_RATES.items():
-            wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
-        tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
-        tidy = tidy[~(tidy["metric"].str.contains("_at_start") & (tidy["month"] > tidy["month"].min()))]
-        return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)
+        return derive(self.raw_frame(), self.calendar, self.warm_up_months)
+
+
+def derive(wide: pd.DataFrame, calendar: Calendar, warm_up_months: int = 0) -> pd.DataFrame:
+    """From the raw monthly values to the tidy table of measures: counts nobody made are 0, rates
+    come from their counts, the warm-up is dropped."""
+    # counts are zero when nothing happened; a stock or ratio nobody measured stays missing
+    wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)])
+    counted = [c for c in wide.columns if c in COUNTS]
+    wide[counted] = wide[counted].fillna(0.0)
+    for rate, (num, den) in RATES.items():
+        if num in wide:
+            wide[rate] = _ratio(wide[num], wide[den])
+    for role in ROLES:
+        # 12-month turnover: permanent leavers over the year / mean permanent FTE in post
+        leavers = wide[f"leavers_fte.{role}.permanent"].rolling(12).sum()
+        in_post = wide.get(f"fte_in_post.{role}.permanent")
+        if in_post is not None:
+            wide[f"turnover_12_months.{role}"] = _ratio(leavers, in_post.rolling(12).mean())
+    wide.insert(0, "month", pd.to_datetime(calendar.month_starts[:-1]).astype("datetime64[ms]"))
+    # the warm-up is dropped before year-to-date sums; turnover above may look back into it
+    wide = wide.iloc[warm_up_months:].reset_index(drop=True)
+    year = wide["month"].dt.year
+    for rate, (num, den) in YTD_RATES.items():
+        wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
+    tidy = wide.melt(id_vars="month", var_name="metric", value_name="value")
+    tidy = tidy[~(tidy["metric"].str.contains("_at_start") & (tidy["month"] > tidy["month"].min()))]
+    return tidy.sort_values(["month", "metric"], kind="stable").reset_index(drop=True)
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:

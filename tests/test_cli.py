@@ -16,6 +16,7 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli import main
 from sim.config import load_config
+from sim.national import is_national, load_national
 from sim.runner import run
 
 ROOT = Path(__file__).parents[1]
@@ -39,12 +40,14 @@ def run_dir(tmp_path_factory, example_path) -> tuple[Path, str]:
 
 @pytest.mark.parametrize("config", sorted(p.name for p in (ROOT / "configs").glob("*.yaml")))
 def test_validate_accepts_the_shipped_configs(config):
-    """`sendsim validate` exits 0 on every configuration in configs/ and says it is valid."""
+    """`sendsim validate` exits 0 on every configuration in configs/ (national ones included) and
+    says it is valid."""
     path = ROOT / "configs" / config
     result = _run_cli("validate", path)
     assert result.exit_code == 0, result.output
     assert "valid" in result.output
-    assert load_config(path).name.split()[0] in result.output
+    name = load_national(path).national.name if is_national(path) else load_config(path).name
+    assert name.split()[0] in result.output
 
 
 def test_run_writes_every_result_file(run_dir):
