@@ -207,7 +207,9 @@ def authority_seed(seed: int, name: str) -> int:
 # --- running ------------------------------------------------------------------------------------
 
 
-def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, int, float]:
+def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, pd.DataFrame, int, float]:
+    """One authority: its raw monthly values (to add up) and its own measures (derived here, in
+    the worker, so that the parent is not left deriving 152 tables one after another)."""
     from sim.model import Model
     from sim.runner import garbage_collector_paused
 
@@ -217,7 +219,10 @@ def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, in
         model = Model(config, seed, months)
         model.run()
     events = int(next(model.env._eid))
-    return name, model.metrics.raw_frame(), events, time.process_time() - t0
+    raw = model.metrics.raw_frame()
+    measures = derive(raw.copy(), model.calendar, model.warm_up_months)
+    measures.insert(0, "authority", name)
+    return name, raw, measures, events, time.process_time() - t0
 
 
 def run_national(
@@ -241,6 +246,7 @@ def run_national(
     work = [(services[i][0], services[i][1], authority_seed(seed, services[i][0]), months) for i in order]
     jobs = min(jobs or default_jobs(), len(work))
     raw: dict[str, pd.DataFrame] = {}
+    measures: dict[str, pd.DataFrame] = {}
     events, cpu = 0, 0.0
     if jobs == 1:
         outputs = map(_simulate, work)
@@ -248,8 +254,8 @@ def run_national(
         pool = ProcessPoolExecutor(max_workers=jobs)
         outputs = pool.map(_simulate, work, chunksize=1)
     try:
-        for name, frame, n_events, seconds in outputs:
-            raw[name] = frame
+        for name, frame, own, n_events, seconds in outputs:
+            raw[name], measures[name] = frame, own
             events += n_events
             cpu += seconds
             if progress:
@@ -260,11 +266,7 @@ def run_national(
     template = model.template
     calendar = Calendar(template.start_date, template.warm_up_months + months)
     names = [a.name for a in model.authorities]  # the table's order: sums do not depend on `jobs`
-    by_authority = pd.concat(
-        [derive(raw[n].copy(), calendar, template.warm_up_months).assign(authority=n) for n in names],
-        ignore_index=True,
-    )
-    by_authority = by_authority[["authority", "month", "metric", "value"]]
+    by_authority = pd.concat([measures[n] for n in names], ignore_index=True)
     national = derive(combine([raw[n] for n in names]), calendar, template.warm_up_months)
     return NationalResult(
         model.national.name, seed, months, template.start_date, national, by_authority,

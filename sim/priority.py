@@ -51,6 +51,10 @@ class WorkQueue:
     def pop(self, now: float) -> Any:
         return heappop(self._heap)[2]
 
+    def take(self, now: float) -> Any | None:
+        """The next work, or None when nothing waits (one call where `while queue: pop` is two)."""
+        return heappop(self._heap)[2] if self._heap else None
+
     def __len__(self) -> int:
         return len(self._heap)
 
@@ -80,6 +84,9 @@ class TriageQueue:
             work = heappop(on_time)[2]
             heappush(late, (work.origin, work.seq, work))
         return heappop(on_time if on_time else late)[2]
+
+    def take(self, now: float) -> Any | None:
+        return self.pop(now) if self._on_time or self._late else None
 
     def __len__(self) -> int:
         return len(self._on_time) + len(self._late)

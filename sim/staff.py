@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+from heapq import heappush
+
 import simpy
 from simpy.events import NORMAL
 
@@ -111,19 +113,20 @@ class StaffMember:
 
     def _start_next(self) -> None:
         """Take the next task; the caller has brought the hours up to date."""
-        queue = self._queue
-        while queue:
-            task = queue.pop(self.env._now)
-            if task.item.closed:  # the plan ceased or the case closed while the task waited
-                continue
-            self.current = task
-            self._remaining = task.hours
-            if self.rate > 0.0:
-                self._completion = completion = Completion(self._finish)
-                self.env.schedule(completion, NORMAL, task.hours / self.rate)
-            else:
-                self._completion = None
+        env = self.env
+        task = self._queue.take(env._now)
+        while task is not None and task.item.closed:  # ceased or closed while the task waited
+            task = self._queue.take(env._now)
+        if task is None:
             return
+        self.current = task
+        self._remaining = task.hours
+        if self.rate > 0.0:
+            self._completion = completion = Completion(self._finish)
+            # env.schedule(completion, NORMAL, delay), without the call: this runs once per task
+            heappush(env._queue, (env._now + task.hours / self.rate, NORMAL, next(env._eid), completion))
+        else:
+            self._completion = None
 
     def _schedule(self) -> None:
         if self.current is None or self.rate <= 0.0:
