@@ -42,9 +42,6 @@ class Completion:
     _ok = True
     _value = None
 
-    def __init__(self, callback: Callable[["Completion"], None]):
-        self.callbacks = [callback]
-
 
 class StaffMember:
     """One person: their own queue, their caseload, and how fast they work today.
@@ -96,6 +93,9 @@ class StaffMember:
         self._remaining = 0.0  # hours left on the current task
         self._since = env.now  # when _remaining and the hours were last brought up to date
         self._completion = None  # the event that ends the current task at the present rate
+        # SimPy reads an event's callbacks once and never changes the list, so one list serves
+        # every completion of this person's tasks
+        self._on_completion = [self._finish]
 
     @property
     def caseload(self) -> int:
@@ -122,7 +122,8 @@ class StaffMember:
         self.current = task
         self._remaining = task.hours
         if self.rate > 0.0:
-            self._completion = completion = Completion(self._finish)
+            self._completion = completion = Completion()
+            completion.callbacks = self._on_completion
             # env.schedule(completion, NORMAL, delay), without the call: this runs once per task
             heappush(env._queue, (env._now + task.hours / self.rate, NORMAL, next(env._eid), completion))
         else:
@@ -132,7 +133,8 @@ class StaffMember:
         if self.current is None or self.rate <= 0.0:
             self._completion = None
             return
-        self._completion = completion = Completion(self._finish)
+        self._completion = completion = Completion()
+        completion.callbacks = self._on_completion
         self.env.schedule(completion, NORMAL, self._remaining / self.rate)
 
     def progress(self) -> None:
