@@ -25,7 +25,7 @@ from sim.config import Config, dump_config, parse_config
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
 from sim.runner import git_commit, atomic_folder, package_version
 from sim.stats import monthly_summary
-from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences
+from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
 
 @dataclass
@@ -99,13 +99,16 @@ def provenance_for(
 
 def summarise(config: Config, results: pd.DataFrame, provenance: dict[str, Any]) -> ExperimentResults:
     target = provenance.get("target_on_time_rate", NATIONAL_ON_TIME_2022)
+    # every replication's yearly table is built once, for the key figures and the differences
+    yearly = yearly_by_rep(results)
     return ExperimentResults(
         # the configuration alone repeats the experiment: the seed and horizon used are in it
         config=config.model_copy(update={"seed": provenance["seed"], "months": provenance["months"]}),
         results=results,
         summary=monthly_summary(results),
-        kpis=kpi_table(results, target),
-        differences=scenario_differences(results) if len(provenance["scenarios"]) > 1 else pd.DataFrame(),
+        kpis=kpi_table(results, target, yearly=yearly),
+        differences=(scenario_differences(results, yearly=yearly) if len(provenance["scenarios"]) > 1
+                     else pd.DataFrame()),
         provenance=provenance,
     )
 

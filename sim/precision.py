@@ -21,9 +21,12 @@ from sim.stats import half_width
 from sim.summary import HEADLINE, yearly_by_rep
 
 
-def relative_half_widths(results: pd.DataFrame, measures=HEADLINE) -> pd.DataFrame:
-    """Half-width of the 95% CI over |mean| (or the half-width, where the mean is 0)."""
-    yearly = yearly_by_rep(results)
+def relative_half_widths(
+    results: pd.DataFrame, measures=HEADLINE, yearly: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Half-width of the 95% CI over |mean| (or the half-width, where the mean is 0). `yearly` is
+    `yearly_by_rep(results)`, if the caller has it already."""
+    yearly = yearly_by_rep(results) if yearly is None else yearly
     rows = []
     for (scenario, year), group in yearly.groupby(["scenario", "year"]):
         for measure in measures:
@@ -62,10 +65,16 @@ def run_to_precision(
 
     n = min(min_reps, max_reps)
     frames = [batch(0, n)]
+    # a replication's yearly table depends on it alone: each batch's are built once, not again
+    # for every look at the growing results (which made the checks quadratic in replications)
+    yearlies = [yearly_by_rep(frames[0])]
     confirm_until = None
     while True:
         results = pd.concat(frames, ignore_index=True)
-        widths = relative_half_widths(results)
+        # in yearly_by_rep's order: by scenario, then replication
+        yearly = pd.concat(yearlies, ignore_index=True)
+        yearly = yearly.sort_values(["scenario", "rep"], kind="stable", ignore_index=True)
+        widths = relative_half_widths(results, yearly=yearly)
         met = not widths.empty and bool((widths["relative"] <= precision).all())
         if met:
             confirm_until = confirm_until or n + look_ahead(n)
@@ -78,4 +87,5 @@ def run_to_precision(
         step = jobs if confirm_until is None else 1
         step = min(step, max_reps - n)
         frames.append(batch(n, step))
+        yearlies.append(yearly_by_rep(frames[-1]))
         n += step

@@ -91,12 +91,18 @@ def yearly_by_rep(reps: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True)
 
 
-def kpi_table(reps: pd.DataFrame, target: float = NATIONAL_ON_TIME_2022, confidence: float = 0.95) -> pd.DataFrame:
+def kpi_table(
+    reps: pd.DataFrame,
+    target: float = NATIONAL_ON_TIME_2022,
+    confidence: float = 0.95,
+    yearly: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Per scenario, year and measure: mean, CI of the mean, median, 5th-95th percentiles; and the
-    share of replications whose on-time rate reaches `target`."""
+    share of replications whose on-time rate reaches `target`. `yearly` is `yearly_by_rep(reps)`,
+    if the caller has it already."""
     from sim.stats import describe
 
-    yearly = yearly_by_rep(reps)
+    yearly = yearly_by_rep(reps) if yearly is None else yearly
     measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]
     rows = []
     for (scenario, year), group in yearly.groupby(["scenario", "year"], sort=True):
@@ -110,11 +116,14 @@ def kpi_table(reps: pd.DataFrame, target: float = NATIONAL_ON_TIME_2022, confide
     return pd.DataFrame(rows)
 
 
-def scenario_differences(reps: pd.DataFrame, base: str = "base", confidence: float = 0.95) -> pd.DataFrame:
-    """Each scenario minus the base, paired by replication (common random numbers), with its CI."""
+def scenario_differences(
+    reps: pd.DataFrame, base: str = "base", confidence: float = 0.95, yearly: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Each scenario minus the base, paired by replication (common random numbers), with its CI.
+    `yearly` is `yearly_by_rep(reps)`, if the caller has it already."""
     from sim.stats import mean_ci
 
-    yearly = yearly_by_rep(reps)
+    yearly = yearly_by_rep(reps) if yearly is None else yearly
     measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]
     base_rows = yearly[yearly["scenario"] == base].set_index(["rep", "year"])
     rows = []
