@@ -16,6 +16,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.clock import DAYS_PER_WEEK
 from sim.config import Assessment
 from sim.staff import Task
@@ -234,13 +236,9 @@ class AssessmentService:
 
     def snapshot(self) -> None:
         now = self.env.now
-        bands = {20: 0, 30: 0, 52: 0}
-        for case in self.open.values():
-            age_weeks = (now - case.origin) / DAYS_PER_WEEK
-            for weeks in bands:
-                if age_weeks > weeks:
-                    bands[weeks] += 1
+        origins = np.fromiter((case.origin for case in self.open.values()), dtype=float, count=len(self.open))
+        age_weeks = (now - origins) / DAYS_PER_WEEK
         m = self.metrics
         m.set("assessments_open", len(self.open))
-        for weeks, n in bands.items():
-            m.set(f"assessments_open_over_{weeks}_weeks", n)
+        for weeks in (20, 30, 52):
+            m.set(f"assessments_open_over_{weeks}_weeks", int(np.count_nonzero(age_weeks > weeks)))
