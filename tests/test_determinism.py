@@ -99,3 +99,41 @@ def test_history_months_use_the_observed_counts(make_variant):
     assert requests.loc["2023-02-01"] == 7
     assert requests.loc["2023-03-01"] == 0
     assert requests.loc["2023-05-01"] == 123
+
+
+def test_the_cycle_collector_is_paused_only_while_a_model_runs(example_config, monkeypatch):
+    """A run pauses Python's cycle collector (it makes millions of short-lived objects and almost
+    no cycles) and gives it back as it found it, also when the run fails."""
+    import gc
+
+    from sim import runner
+
+    seen = []
+    real_model = runner.Model
+
+    class Watched(real_model):
+        def run(self):
+            seen.append(gc.isenabled())
+            super().run()
+
+    monkeypatch.setattr(runner, "Model", Watched)
+    assert gc.isenabled()
+    run(example_config, months=1, cases=False)
+    assert seen == [False]
+    assert gc.isenabled()
+
+    class Failing(real_model):
+        def run(self):
+            raise RuntimeError("boom")
+
+    monkeypatch.setattr(runner, "Model", Failing)
+    with pytest.raises(RuntimeError):
+        run(example_config, months=1, cases=False)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with runner.garbage_collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller who had paused it keeps it paused
+    finally:
+        gc.enable()
