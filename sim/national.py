@@ -211,14 +211,14 @@ def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, pd
     """One authority: its raw monthly values (to add up) and its own measures (derived here, in
     the worker, so that the parent is not left deriving 152 tables one after another)."""
     from sim.model import Model
-    from sim.runner import garbage_collector_paused
+    from sim.runner import event_count, garbage_collector_paused
 
     name, config, seed, months = args
     t0 = time.process_time()
     with garbage_collector_paused():
         model = Model(config, seed, months)
         model.run()
-    events = int(next(model.env._eid))
+    events = event_count(model)
     raw = model.metrics.raw_frame()
     measures = derive(raw.copy(), model.calendar, model.warm_up_months)
     measures.insert(0, "authority", name)

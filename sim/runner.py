@@ -89,7 +89,7 @@ def run(
     with garbage_collector_paused():
         model = Model(config, seed, months)
         model.run()
-    events = _event_count(model)
+    events = event_count(model)
     metrics = model.metrics.to_frame()
     case_table = case_frame(model) if cases else None
     return Result(
@@ -98,7 +98,7 @@ def run(
     )  # fmt: skip
 
 
-def _event_count(model: Model) -> int:
+def event_count(model: Model) -> int:
     # SimPy numbers its events; the next id is how many were scheduled in all.
     return int(next(model.env._eid))
 
