@@ -210,14 +210,11 @@ def authority_seed(seed: int, name: str) -> int:
 def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, pd.DataFrame, int, float]:
     """One authority: its raw monthly values (to add up) and its own measures (derived here, in
     the worker, so that the parent is not left deriving 152 tables one after another)."""
-    from sim.model import Model
-    from sim.runner import event_count, garbage_collector_paused
+    from sim.runner import event_count, simulate
 
     name, config, seed, months = args
     t0 = time.process_time()
-    with garbage_collector_paused():
-        model = Model(config, seed, months)
-        model.run()
+    model = simulate(config, seed, months)
     events = event_count(model)
     raw = model.metrics.raw_frame()
     measures = derive(raw.copy(), model.calendar, model.warm_up_months)

@@ -86,9 +86,7 @@ def run(
     months = months or config.months
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    with garbage_collector_paused():
-        model = Model(config, seed, months)
-        model.run()
+    model = simulate(config, seed, months)
     events = event_count(model)
     metrics = model.metrics.to_frame()
     case_table = case_frame(model) if cases else None
@@ -96,6 +94,14 @@ def run(
         config, seed, months, metrics, case_table, staff_frame(model), vacancy_frame(model),
         started, time.perf_counter() - t0, events,
     )  # fmt: skip
+
+
+def simulate(config: Config, seed: int, months: int | None = None) -> Model:
+    """Build and run one replication's model, with the cycle collector paused."""
+    with garbage_collector_paused():
+        model = Model(config, seed, months)
+        model.run()
+    return model
 
 
 def event_count(model: Model) -> int:
