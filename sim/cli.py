@@ -28,12 +28,17 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict:
     return overrides
 
 
-def _load(path: str, overrides: dict | None = None):
+def _or_exit(read, *args):
+    """A configuration read, or its one clear message and exit status 2."""
     try:
-        return load_config(path, overrides)
+        return read(*args)
     except ConfigError as exc:
         err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
         sys.exit(2)
+
+
+def _load(path: str, overrides: dict | None = None):
+    return _or_exit(load_config, path, overrides)
 
 
 class _Commands(click.Group):
@@ -154,21 +159,13 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
 def _is_national(config_file: str) -> bool:
     from sim.national import is_national
 
-    try:
-        return is_national(config_file)
-    except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+    return _or_exit(is_national, config_file)
 
 
 def _load_national(config_file: str):
     from sim.national import load_national
 
-    try:
-        return load_national(config_file)
-    except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+    return _or_exit(load_national, config_file)
 
 
 def _national(config_file, seed, months, jobs, out_dir) -> None:

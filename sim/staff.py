@@ -7,9 +7,8 @@ per task, nothing more.
 
 from __future__ import annotations
 
-from typing import Any, Callable
-
 from heapq import heappush
+from typing import Any, Callable
 
 import simpy
 from simpy.events import NORMAL
