@@ -41,4 +41,7 @@ class Calendar:
 
     def timestamps(self, days) -> pd.Series:
         """Model days (NaN where a step never happened) as timestamps a person can read."""
-        return pd.Timestamp(self.start) + pd.to_timedelta(pd.Series(days, dtype="float64"), unit="D")
+        # pandas picks microseconds when every day is whole and nanoseconds otherwise; one unit for
+        # every run keeps tables of different runs comparable (widening to ns changes no value)
+        stamps = pd.Timestamp(self.start) + pd.to_timedelta(pd.Series(days, dtype="float64"), unit="D")
+        return stamps.astype("datetime64[ns]")

@@ -137,3 +137,17 @@ def test_the_cycle_collector_is_paused_only_while_a_model_runs(example_config, m
         assert not gc.isenabled()  # a caller who had paused it keeps it paused
     finally:
         gc.enable()
+
+
+def test_dates_have_one_unit_whatever_the_days():
+    """Whole and fractional model days give timestamps of the same dtype, equal in value."""
+    import datetime as dt
+
+    from sim.clock import Calendar
+
+    calendar = Calendar(dt.date(2023, 1, 1), 12)
+    whole = calendar.timestamps([1.0, 2.0, float("nan")])
+    fractional = calendar.timestamps([1.5, 2.25])
+    assert whole.dtype == fractional.dtype
+    assert whole.iloc[0] == pd.Timestamp("2023-01-02")
+    assert fractional.iloc[1] == pd.Timestamp("2023-01-03 06:00")
