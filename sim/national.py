@@ -84,7 +84,10 @@ def load_national(path: str | Path) -> NationalModel:
     national = parse_national(read_yaml(path), str(path))
     from sim.config import load_config
 
-    template = load_config(path.parent / national.template)
+    try:
+        template = load_config(path.parent / national.template)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: template: {exc}") from None
     where = f"{path}: template {national.template}"
     for action in template.actions:
         if getattr(action, "parameter", "").startswith(_SIZE_LEVERS):
@@ -92,7 +95,10 @@ def load_national(path: str | Path) -> NationalModel:
                               "template's size; expected sizes only in the authorities table")
     if not template.initial_state.plans_in_force or not template.demand.requests_per_month:
         raise ConfigError(f"{where}: expected plans_in_force and requests_per_month above 0, to scale from")
-    authorities = read_authorities(path.parent / national.authorities)
+    try:
+        authorities = read_authorities(path.parent / national.authorities)
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: authorities: {exc}") from None
     if national.scale_to is not None:
         authorities = rescale(authorities, national.scale_to.plans_in_force, national.scale_to.requests_per_year)
     return NationalModel(str(path), national, template, authorities)
@@ -102,8 +108,10 @@ def read_authorities(path: Path) -> list[Authority]:
     """The authorities table; a bad row is one message naming the file, the row and the column."""
     try:
         table = pd.read_csv(path, encoding="utf-8-sig", dtype={"authority": str})
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the authorities table ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not a readable CSV table ({exc})") from None
     missing = [c for c in AUTHORITY_COLUMNS if c not in table]
     if missing:
         raise ConfigError(f"{path}: expected columns {', '.join(AUTHORITY_COLUMNS)}; missing {', '.join(missing)}")

@@ -227,3 +227,14 @@ def test_a_template_that_sets_a_size_is_refused(tmp_path):
     path.write_text(yaml.safe_dump(text))
     with pytest.raises(ConfigError, match="requests_per_month"):
         load_national(path)
+
+
+def test_a_missing_template_or_table_names_the_national_file_and_the_missing_one(tmp_path):
+    path = _national(tmp_path)
+    raw = yaml.safe_load(path.read_text())
+    for key, missing in (("template", "nothere.yaml"), ("authorities", "nothere.csv")):
+        path.write_text(yaml.safe_dump({**raw, key: missing}))
+        with pytest.raises(ConfigError) as caught:
+            load_national(path)
+        message = str(caught.value)
+        assert message.startswith(f"{path}: {key}: ") and missing in message and "cannot read" in message
