@@ -92,19 +92,19 @@ def derive(wide: pd.DataFrame, calendar: Calendar, warm_up_months: int = 0) -> p
     wide[counted] = wide[counted].fillna(0.0)
     for rate, (num, den) in RATES.items():
         if num in wide:
-            wide[rate] = _ratio(wide[num], wide[den])
+            wide[rate] = ratio(wide[num], wide[den])
     for role in ROLES:
         # 12-month turnover: permanent leavers over the year / mean permanent FTE in post
         leavers = wide[f"leavers_fte.{role}.permanent"].rolling(12).sum()
         in_post = wide.get(f"fte_in_post.{role}.permanent")
         if in_post is not None:
-            wide[f"turnover_12_months.{role}"] = _ratio(leavers, in_post.rolling(12).mean())
+            wide[f"turnover_12_months.{role}"] = ratio(leavers, in_post.rolling(12).mean())
     wide.insert(0, "month", pd.to_datetime(calendar.month_starts[:-1]).astype("datetime64[ms]"))
     # the warm-up is dropped before year-to-date sums; turnover above may look back into it
     wide = wide.iloc[warm_up_months:].reset_index(drop=True)
     year = wide["month"].dt.year
     for rate, (num, den) in YTD_RATES.items():
-        wide[rate] = _ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
+        wide[rate] = ratio(wide[num].groupby(year).cumsum(), wide[den].groupby(year).cumsum())
     # tidy, month by month with metrics in name order (a melt and sort cost 25 ms a run, this 3)
     names = np.array(wide.columns[1:], dtype=object)
     order = np.argsort(names, kind="stable")
@@ -119,6 +119,7 @@ def derive(wide: pd.DataFrame, calendar: Calendar, warm_up_months: int = 0) -> p
     return tidy[~(tidy["metric"].str.contains("_at_start") & later)].reset_index(drop=True)
 
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+def ratio(num: pd.Series, den: pd.Series) -> pd.Series:
+    """num / den, missing where there is no denominator (a rate of nothing is not 0)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return pd.Series(np.where(den > 0, num / den.where(den > 0, 1), np.nan), index=num.index)

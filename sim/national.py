@@ -27,7 +27,7 @@ import pandas as pd
 
 from sim.clock import Calendar
 from sim.config import Config, ConfigError, National, parse_config, parse_national, read_yaml
-from sim.metrics import derive
+from sim.metrics import derive, ratio
 
 AUTHORITY_COLUMNS = ("authority", "requests_per_year", "plans_in_force")
 # levers that are sizes: a template may not `set` them by a dated action, since the scaled
@@ -225,7 +225,7 @@ def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, pd
     model = simulate(config, seed, months)
     events = event_count(model)
     raw = model.metrics.raw_frame()
-    measures = derive(raw.copy(), model.calendar, model.warm_up_months)
+    measures = derive(raw, model.calendar, model.warm_up_months)  # derive works on its own copy
     measures.insert(0, "authority", name)
     return name, raw, measures, events, time.process_time() - t0
 
@@ -293,20 +293,15 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if kind == "caseload_per_fte_mean":
             # items per FTE = items / FTE; each authority's items are its mean times its FTE
             items = sum((f[column] * f[f"fte_in_post.{rest}"]).fillna(0.0) for f in aligned)
-            total[column] = _ratio(items, total[f"fte_in_post.{rest}"])
+            total[column] = ratio(items, total[f"fte_in_post.{rest}"])
         elif kind == "caseload_per_fte_p90":
             total[column] = math.nan
         elif kind == "utilisation":
-            total[column] = _ratio(total[f"casework_hours.{rest}"], total[f"casework_capacity_hours.{rest}"])
+            total[column] = ratio(total[f"casework_hours.{rest}"], total[f"casework_capacity_hours.{rest}"])
         elif kind == "agency_share":
             agency = total[f"fte_in_post.{rest}.agency"]
-            total[column] = _ratio(agency, agency + total[f"fte_in_post.{rest}.permanent"])
+            total[column] = ratio(agency, agency + total[f"fte_in_post.{rest}.permanent"])
     return total
-
-
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return num.where(den > 0) / den.where(den > 0)
 
 
 # --- writing ------------------------------------------------------------------------------------
