@@ -37,7 +37,7 @@ class Case:
         "exception", "refused", "no_plan",
         "decision_hours", "ep_hours", "other_advice_days", "draft_hours", "final_hours",
         "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
-        "final_day", "end_day", "outcome", "advice_waiting",
+        "final_day", "end_day", "outcome", "advice_waiting", "fast",
     )  # fmt: skip
 
     def __init__(self, seq: int, request_day: float):
@@ -52,12 +52,13 @@ class Case:
         self.advice_day = self.draft_day = self.final_day = self.end_day = NAN
         self.outcome = "open"
         self.advice_waiting = 0
+        self.fast = False
 
 
 class AdviceRequest:
     """A request to the EP service for statutory advice on one case."""
 
-    __slots__ = ("seq", "origin", "deadline", "owner", "pending", "closed", "case")
+    __slots__ = ("seq", "origin", "deadline", "owner", "pending", "closed", "case", "fast")
 
     def __init__(self, seq: int, case: Case, deadline: float):
         self.seq = seq
@@ -67,6 +68,7 @@ class AdviceRequest:
         self.owner = None
         self.pending = None
         self.closed = False
+        self.fast = case.fast
 
 
 class AssessmentService:
@@ -88,9 +90,14 @@ class AssessmentService:
             "other_weeks": streams.sampler("assessment", params, "other_advice_weeks"),
             "draft_hours": streams.sampler("assessment", params, "draft_plan_hours"),
             "final_hours": streams.sampler("assessment", params, "final_plan_hours"),
+            "fast_track": streams.uniform("assessment.fast_track"),
         }
+        self.policy = model.config.policy
         self.cases: list[Case] = []
         self.open: dict[int, Case] = {}
+        self.advice_open: dict[int, AdviceRequest] = {}  # EP advice requested and not yet given
+        self.advice_requests_total = 0  # EP advice requested since the start
+        self.requests_received_total = 0  # requests received since the start
 
     # statutory deadlines in days from the request; read when used, so a dated action can move them
     @property
@@ -123,6 +130,7 @@ class AssessmentService:
         case.other_advice_days = d["other_weeks"]() * DAYS_PER_WEEK + (exception_days if case.exception else 0.0)
         case.draft_hours = d["draft_hours"]()
         case.final_hours = d["final_hours"]()
+        case.fast = d["fast_track"]() < self.policy.fast_track_share
         self.cases.append(case)
         self.open[case.seq] = case
         return case
@@ -132,6 +140,7 @@ class AssessmentService:
         self.metrics.count("requests_received")
         case = self._new_case(self.env.now)
         case.deadline = case.origin + self._decision_due
+        self.requests_received_total += 1
         self.team.allocate(case)
         self._caseworker_task(case, case.decision_hours, self._decided)
 
@@ -159,6 +168,7 @@ class AssessmentService:
     # --- steps ---------------------------------------------------------------------------------
 
     def _caseworker_task(self, case: Case, hours: float, on_done) -> None:
+        hours *= self.params.effort_scale
         self.team.give(case, Task(case, hours, case.deadline, on_done, self.model.next_seq()))
 
     def _decided(self, task: Task) -> None:
@@ -180,13 +190,17 @@ class AssessmentService:
         case.deadline = case.origin + self._draft_due
         case.advice_waiting = 2
         advice = AdviceRequest(self.model.next_seq(), case, now + self._advice_due)
+        self.advice_open[advice.seq] = advice
+        self.advice_requests_total += 1
         self.ep_team.allocate(advice)
-        self.ep_team.give(advice, Task(advice, case.ep_hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
+        hours = case.ep_hours * self.params.effort_scale
+        self.ep_team.give(advice, Task(advice, hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
         self.env.timeout(case.other_advice_days).callbacks.append(lambda _e, case=case: self._advice_in(case))
 
     def _ep_advice_in(self, task: Task) -> None:
         advice = task.item
         advice.closed = True
+        del self.advice_open[advice.seq]
         self.ep_team.release(advice)
         advice.case.ep_advice_day = self.env.now
         self._advice_in(advice.case)

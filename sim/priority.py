@@ -8,6 +8,12 @@ Under overload these decide who is served on time:
 - ``triage``: work that can still meet its deadline first, earliest deadline first; work already
   late waits behind it, oldest first. It protects the on-time rate and lets the backlog age.
 
+A *fast track* mixes the two ideas, as real services do: a share of the requests (drawn when
+each arrives) is fast-tracked, and the same share of every person's picks is ring-fenced for it,
+earliest deadline first, while that work can still meet its deadline; everything else is taken
+in the policy's order. Share 0 is the policy alone. Under overload it keeps that share of the
+plans on time while the backlog is worked in order (docs/fidelity.md).
+
 Every key ends in a sequence number, so ties break the same way in every run. Heap entries are
 flat (key, seq, work) tuples: the work itself is never compared.
 """
@@ -96,5 +102,74 @@ class TriageQueue:
         yield from (entry[2] for entry in self._late)
 
 
-def work_queue(policy: str) -> WorkQueue | TriageQueue:
-    return TriageQueue() if policy == "triage" else WorkQueue(policy)
+class FastTrackQueue:
+    """The policy's order, with a share of the picks ring-fenced for fast-tracked work.
+
+    Every piece of work is in the policy's heap; fast-tracked work is also in a heap by deadline.
+    A pick goes to the fast-tracked heap, earliest deadline first, when that work is owed picks
+    (a running balance: each pick in the policy's order owes it `share`, each fast-tracked pick
+    repays 1 - share) and some of it can still meet its deadline; work whose deadline has passed
+    leaves that heap for good and waits in the policy's order with the rest. So a person gives the
+    fast track `share` of their picks while it has work that can still be on time, and the rest
+    of their time goes in the policy's order. A pick from one heap leaves a stale entry in the
+    other, skipped when it surfaces.
+    """
+
+    __slots__ = ("_main", "_fast", "_key", "_waiting", "_share", "_balance")
+
+    def __init__(self, policy: str, share: float):
+        self._main: list[tuple[float, int, Any]] = []
+        self._fast: list[tuple[float, int, Any]] = []
+        self._key = KEYS[policy]
+        self._waiting: set[int] = set()  # seq of the work still queued
+        self._share = share
+        self._balance = 0.0  # picks owed to the fast track, within one pick either way
+
+    def push(self, work: Any) -> None:
+        seq = work.seq
+        heappush(self._main, (self._key(work), seq, work))
+        if work.fast:
+            heappush(self._fast, (work.deadline, seq, work))
+        self._waiting.add(seq)
+
+    def take(self, now: float) -> Any | None:
+        waiting = self._waiting
+        if not waiting:
+            return None
+        fast = self._fast
+        while fast and (fast[0][1] not in waiting or fast[0][0] < now):
+            heappop(fast)
+        if fast and self._balance >= 0.0:
+            work = heappop(fast)[2]
+            self._balance = max(self._balance - (1.0 - self._share), -1.0)
+        else:
+            main = self._main
+            while main[0][1] not in waiting:
+                heappop(main)
+            work = heappop(main)[2]
+            self._balance = min(self._balance + self._share, 1.0)
+        waiting.discard(work.seq)
+        return work
+
+    def pop(self, now: float) -> Any:
+        work = self.take(now)
+        if work is None:
+            raise IndexError("pop from an empty queue")
+        return work
+
+    def __len__(self) -> int:
+        return len(self._waiting)
+
+    def __iter__(self) -> Iterator[Any]:
+        waiting = self._waiting
+        return (entry[2] for entry in self._main if entry[1] in waiting)
+
+
+def work_queue(policy: str, fast_track_share: float = 0.0) -> WorkQueue | TriageQueue | FastTrackQueue:
+    """The queue of a policy; with a fast-track share, that share of the picks is ring-fenced for
+    fast-tracked work that can still be on time."""
+    if policy == "triage":
+        return TriageQueue()
+    if fast_track_share > 0.0:
+        return FastTrackQueue(policy, fast_track_share)
+    return WorkQueue(policy)

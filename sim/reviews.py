@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 class Plan:
+    fast = False  # no plan is fast-tracked: the fast track is for new assessments
     __slots__ = (
         "seq", "origin", "deadline", "owner", "pending", "closed", "index",
         "due_day", "in_review", "meeting_day",
@@ -66,6 +67,7 @@ class ReviewService:
         self.plans: list[Plan] = []  # in force, in no particular order (swap-remove)
         self._due: list[tuple[float, int, Plan]] = []
         self.in_review: dict[int, Plan] = {}
+        self.reviews_released_total = 0  # reviews released to caseworkers since the start
         self.env.process(self._weekly_release())
 
     # read when used, so a dated action can change them
@@ -138,6 +140,7 @@ class ReviewService:
         plan.deadline = due_day
         self.in_review[plan.seq] = plan
         self.metrics.count_at(due_day, "reviews_due")
+        self.reviews_released_total += 1
         self.team.give(plan, Task(plan, self._review_hours(), due_day, self._prepared, self.model.next_seq()))
 
     def _prepared(self, task: Task) -> None:

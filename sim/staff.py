@@ -19,7 +19,7 @@ from sim.priority import work_queue
 class Task:
     """A piece of professional work on one item (a case, plan or advice request)."""
 
-    __slots__ = ("item", "hours", "deadline", "origin", "seq", "on_done")
+    __slots__ = ("item", "hours", "deadline", "origin", "seq", "on_done", "fast")
 
     def __init__(self, item: Any, hours: float, deadline: float, on_done: Callable[["Task"], None], seq: int):
         self.item = item
@@ -28,6 +28,7 @@ class Task:
         self.origin = item.origin
         self.seq = seq
         self.on_done = on_done
+        self.fast = item.fast  # fast-tracked while it can still be on time (priority.py)
 
 
 class Completion:
@@ -60,6 +61,7 @@ class StaffMember:
         hours_per_week: float,
         casework_share: float,
         priority: str,
+        fast_track_share: float = 0.0,
     ):
         self.env = env
         self.ident = ident
@@ -70,7 +72,7 @@ class StaffMember:
         self.hours_per_week = hours_per_week
         self.casework_share = casework_share
         self.casework_hours_per_day = hours_per_week * fte * casework_share / 7.0
-        self._queue = work_queue(priority)
+        self._queue = work_queue(priority, fast_track_share)
         # the workforce's state of this person (joining, leaving, absence, pressure)
         self.joined_day = env.now
         self.resigned = False  # has given notice, or has been told the placement ends
@@ -78,6 +80,7 @@ class StaffMember:
         self.available_share = 1.0  # of casework hours, after annual leave
         self.ramp = 1.0  # new starters work slower for a while
         self.pressure_productivity = 1.0
+        self.boost = 1.0  # the team's temporary extra capacity under a backlog (response.py)
         self.absent = False
         self.cap_share = 1.0  # new starters get a protected, lower share of the caseload cap
         self.hazard_left = float("inf")  # leaving: cumulative hazard still to run before resigning
@@ -149,7 +152,7 @@ class StaffMember:
     def update_rate(self) -> None:
         """Re-time the current task after the pace changed (absence, ramp-up, pressure)."""
         self.progress()
-        productivity = self.available_share * self.ramp * self.pressure_productivity
+        productivity = self.available_share * self.ramp * self.pressure_productivity * self.boost
         self.rate = 0.0 if self.absent else self.casework_hours_per_day * productivity
         self._schedule()
 

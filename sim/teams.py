@@ -18,7 +18,15 @@ from sim.staff import StaffMember, Task
 
 
 class Team:
-    def __init__(self, name: str, params: TeamParams, members: list[StaffMember], allocation: str, priority: str):
+    def __init__(
+        self,
+        name: str,
+        params: TeamParams,
+        members: list[StaffMember],
+        allocation: str,
+        priority: str,
+        fast_track_share: float = 0.0,
+    ):
         self.name = name
         self.params = params  # read live: a dated action may change the caseload cap
         self.role = params.role
@@ -29,11 +37,12 @@ class Team:
         self._full: dict[int, StaffMember] = {}  # at their cap: out of the heap until load or cap changes
         for member in members:
             self._touch(member)
-        self._priority = priority
-        self._pool = work_queue(priority)
+        self._priority = priority, fast_track_share
+        self._pool = work_queue(priority, fast_track_share)
         self._leavers_hours = [0.0, 0.0]  # worked, and could have worked, by people since gone
         self._choose = self._least_loaded if allocation == "least_loaded" else self._round_robin
         self._next_turn = 0
+        self.boost = 1.0
 
     # --- allocation ----------------------------------------------------------------------------
 
@@ -132,8 +141,19 @@ class Team:
 
     # --- membership ----------------------------------------------------------------------------
 
+    def set_boost(self, boost: float) -> None:
+        """Temporary extra capacity for everyone in the team (overtime, a backlog team)."""
+        self.boost = boost
+        for member in self.members:
+            if member.boost != boost:
+                member.boost = boost
+                member.update_rate()
+
     def add_member(self, member: StaffMember) -> None:
         member.team = self.name
+        if member.boost != self.boost:
+            member.boost = self.boost
+            member.update_rate()
         self.members.append(member)
         self._touch(member)
         self.fill_all()
@@ -161,7 +181,7 @@ class Team:
         for item in other._pool:
             if not item.closed:
                 self._pool.push(item)
-        other._pool = work_queue(self._priority)
+        other._pool = work_queue(*self._priority)
         self.fill_all()
 
     # --- work ----------------------------------------------------------------------------------
