@@ -87,6 +87,10 @@ class Assessment(Strict):
     no_plan_probability: float = Probability
     parental_comment_days: NonNegativeFloat = 15.0
     final_plan_hours: Distribution
+    # Multiplies the hours of every step above (the caseworkers' and the EPs'): the authority's
+    # effort per assessment relative to these figures, or equally the share of its staff's time
+    # that assessments really get. What calibration fits as the service's effective capacity.
+    effort_scale: PositiveFloat = 1.0
     decision_deadline_weeks: PositiveFloat = 6.0
     advice_deadline_weeks: PositiveFloat = 6.0  # counted from the request for advice
     draft_deadline_weeks: PositiveFloat = 16.0
@@ -151,6 +155,11 @@ class InitialState(Strict):
 class Policy(Strict):
     # Which waiting work goes first, both in the unallocated pool and in a caseworker's own queue.
     priority: Literal["deadline", "oldest", "fifo", "triage"] = "deadline"
+    # Share of requests fast-tracked: their work goes first, earliest deadline first, while it can
+    # still meet its statutory deadline; the rest goes in the priority order. 0: the priority
+    # order alone. Real services sit between: they fast-track some new cases while the backlog
+    # is worked in order (docs/fidelity.md). Ignored under triage.
+    fast_track_share: float = Field(0.0, ge=0.0, le=1.0)
     allocation: Literal["least_loaded", "round_robin"] = "least_loaded"
 
 
@@ -233,6 +242,26 @@ class Agency(Strict):
     conversion_rate_per_month: float = Field(0.0, ge=0.0, le=1.0)  # agency workers taking a permanent post
 
 
+class CapacityResponse(Strict):
+    """Capacity that follows the workload (sim/response.py; DOMAIN.md, how services respond to
+    pressure): extra capacity when a team's pipeline is longer than it aims for (overtime, a
+    backlog team, agency bought in), time released to other duties when it is shorter.
+
+    x = (open work - inflow x target_share x deadline) / (inflow x deadline), over the kinds of work
+    a team handles; the team's capacity moves towards 1 + clip(strength x x, -max_released_share,
+    max_extra_share), closing 1/adjustment_months of the gap a month. Strength 0 turns it off.
+    """
+
+    strength: NonNegativeFloat = 0.0
+    # the pipeline a team aims to hold, as a share of the statutory time its work is allowed
+    target_share: PositiveFloat = 0.55
+    max_extra_share: NonNegativeFloat = 0.7
+    max_released_share: float = Field(0.3, ge=0.0, lt=1.0)
+    adjustment_months: float = Field(2.0, ge=1.0)
+    extra_hourly_cost: NonNegativeFloat = 0.0  # what an extra hour of casework costs (agency rate)
+    teams: list[str] | None = None  # the teams that respond; default: every team
+
+
 class Workforce(Strict):
     roles: dict[Role, RoleTerms] = Field(default_factory=lambda: {r: RoleTerms() for r in ROLES})
     permanent_notice_weeks: Distribution = {"dist": "fixed", "value": 4.0}
@@ -243,6 +272,7 @@ class Workforce(Strict):
     new_starters: NewStarters = Field(default_factory=NewStarters)
     recruitment: Recruitment = Field(default_factory=Recruitment)
     agency: Agency = Field(default_factory=Agency)
+    capacity_response: CapacityResponse = Field(default_factory=CapacityResponse)
     # budgeted FTE by team; a team left out has its staff in post at the start as establishment
     establishment_fte: dict[str, NonNegativeFloat] = Field(default_factory=dict)
 
@@ -323,6 +353,71 @@ Action = Annotated[
 SETTABLE_SECTIONS = ("demand", "assessment", "plans", "workforce", "teams")
 
 
+class HistoryYear(Strict):
+    """One calendar year of an authority's published figures (DfE SEN2), as counted there."""
+
+    requests_received: NonNegativeFloat | None = None
+    refusals: NonNegativeFloat | None = None  # requests decided not to assess
+    assessments_ended_no_plan: NonNegativeFloat | None = None
+    plans_issued: NonNegativeFloat | None = None
+    plans_issued_within_20_weeks: NonNegativeFloat | None = None
+    plans_in_force_january: NonNegativeFloat | None = None  # the census of January of that year
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if None not in (self.plans_issued, self.plans_issued_within_20_weeks):
+            if self.plans_issued_within_20_weeks > self.plans_issued:
+                raise ValueError("expected plans_issued_within_20_weeks <= plans_issued")
+        if None not in (self.requests_received, self.refusals) and self.refusals > self.requests_received:
+            raise ValueError("expected refusals <= requests_received")
+        return self
+
+
+SCALES = ("log", "logit", "linear")
+
+
+class InputUncertainty(Strict):
+    """What the calibration does not know about its parameters: each replication draws them from
+    a multivariate normal on their fitting scale (log for positive ones, logit for shares),
+    centred on the estimates, so the spread of outcomes covers the parameters as well as chance."""
+
+    parameters: list[str] = Field(min_length=1)
+    scales: list[Literal["log", "logit", "linear"]]
+    estimates: list[float]  # on the natural scale, as in the rest of the configuration
+    covariance: list[list[float]]  # on the fitting scale
+
+    @model_validator(mode="after")
+    def _shapes(self):
+        n = len(self.parameters)
+        if len(self.scales) != n or len(self.estimates) != n:
+            raise ValueError(f"expected one scale and one estimate per parameter ({n})")
+        if len(self.covariance) != n or any(len(row) != n for row in self.covariance):
+            raise ValueError(f"expected a {n} x {n} covariance matrix")
+        import numpy as np
+
+        cov = np.asarray(self.covariance, dtype=float)
+        if not np.all(np.isfinite(cov)) or not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() < -1e-12:
+            raise ValueError("expected a finite, symmetric, positive semi-definite covariance matrix")
+        for scale, value in zip(self.scales, self.estimates):
+            if (scale == "log" and value <= 0) or (scale == "logit" and not 0 < value < 1):
+                raise ValueError(f"expected estimates inside the range of their {scale} scale, got {value}")
+        return self
+
+
+class CalibrationRecord(Strict):
+    """How the configuration was calibrated: written by `sendsim calibrate`, read by the report."""
+
+    source: str
+    method: str
+    years: list[int] = Field(default_factory=list)
+    estimates: dict[str, float] = Field(default_factory=dict)
+    objective: float
+    degrees_of_freedom: NonNegativeInt
+    p_value: float = Probability
+    rejected: bool
+    verdict: str  # one plain sentence
+
+
 class Scenario(Strict):
     description: str = ""
     overrides: dict[str, Any] = Field(default_factory=dict)  # dotted keys, applied before the run
@@ -348,6 +443,10 @@ class Config(Strict):
     actions: list[Action] = Field(default_factory=list)
     scenarios: dict[str, Scenario] = Field(default_factory=dict)
     scenario: str | None = None  # the scenario this configuration was resolved for, if any
+    # Published figures of the years before start_date (what `sendsim init` read), for calibration.
+    history: dict[int, HistoryYear] = Field(default_factory=dict)
+    uncertainty: InputUncertainty | None = None
+    calibration: CalibrationRecord | None = None
 
     @field_validator("start_date")
     @classmethod
@@ -403,6 +502,9 @@ class Config(Strict):
                 teams = (teams - set(action.teams)) | {action.into}
             if isinstance(action, SetParameter):
                 _check_settable(self, action.parameter, action.value, where)
+        if self.uncertainty is not None:
+            for path, value in zip(self.uncertainty.parameters, self.uncertainty.estimates):
+                check_numeric(self, path, value, f"uncertainty ({path})")
         return self
 
     def team_for(self, kind: str) -> str:
@@ -432,6 +534,30 @@ class National(Strict):
     scale_to: NationalTotals | None = None
     seed: NonNegativeInt = 0
     months: PositiveInt | None = None  # default: the template's
+
+
+def check_numeric(config: "Config", dotted: str, value: float, where: str) -> None:
+    """A number field that can be given a value before a run (by calibration or by a replication's
+    draw of its parameters), and that value within the field's bounds; otherwise ValueError."""
+    node: Any = config
+    keys = dotted.split(".")
+    for key in keys:
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, BaseModel) and key in type(node).model_fields:
+            node = getattr(node, key)
+        else:
+            raise ValueError(f"{where}: no parameter {dotted!r} (stopped at {key!r})")
+    if isinstance(node, bool) or not isinstance(node, (int, float)):
+        raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
+    from sim.actions import set_live
+
+    trial = config.model_copy(deep=True)
+    try:
+        set_live(trial, dotted, value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
 
 
 def _check_settable(config: "Config", dotted: str, value: float, where: str) -> None:

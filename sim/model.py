@@ -26,9 +26,11 @@ from sim.config import Team as TeamParams
 from sim.demand import RequestArrivals
 from sim.metrics import MonthlyMetrics
 from sim.randomness import Streams
+from sim.response import CapacityResponse
 from sim.reviews import ReviewService
 from sim.staff import StaffMember
 from sim.teams import Team
+from sim.uncertainty import draw_parameters
 from sim.workforce import Workforce
 
 
@@ -41,19 +43,29 @@ class Model:
         self.warm_up_months = config.warm_up_months
         self.calendar = Calendar(config.start_date, self.warm_up_months + (months or config.months))
         self.streams = Streams(seed)
+        # what calibration does not know: this replication's draw of its parameters
+        self.parameters: dict[str, float] = {}
+        if config.uncertainty is not None:
+            self.parameters = draw_parameters(config.uncertainty, self.streams.generator("input_uncertainty"))
+            for path, value in self.parameters.items():
+                actions.set_live(config, path, value)
         self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
         self.next_seq = itertools.count().__next__  # creation order: the tie-breaker everywhere
         self.boundary_actions: dict[float, list] = {}  # actions dated on the 1st of a month
 
         self.staff: list[StaffMember] = []
         self.teams = {
-            name: Team(name, params, [], config.policy.allocation, config.policy.priority)
+            name: Team(name, params, [], config.policy.allocation, config.policy.priority, config.policy.fast_track_share)
             for name, params in config.teams.items()
         }
         self.workforce = Workforce(self, config.workforce)
         self.workforce.start(config.staff)
         self.reviews = ReviewService(self, config.plans)
         self.assessments = AssessmentService(self, config.assessment)
+        self.response = CapacityResponse(
+            config.workforce.capacity_response, self.assessments, self.reviews, self.metrics, self.teams,
+            config.demand.requests_per_month,
+        )
         self._seed_initial_state()
         self.demand = RequestArrivals(
             self.env, self.calendar, config.demand, self.streams.generator("demand.arrivals"), self.assessments.receive
@@ -74,6 +86,7 @@ class Model:
             [],
             self.config.policy.allocation,
             self.config.policy.priority,
+            self.config.policy.fast_track_share,
         )
         self.workforce.merge([t.name for t in old], into)
         for team in old:
@@ -91,10 +104,14 @@ class Model:
         self.reviews.seed_initial_stock(
             initial.plans_in_force, initial.reviews_overdue_share, initial.reviews_overdue_max_weeks, rng
         )
+        cases = []
         for band in initial.open_assessments:
             ages = rng.uniform(band.min_age_weeks, band.max_age_weeks, band.count) * DAYS_PER_WEEK
-            for age in np.sort(ages)[::-1].tolist():  # oldest first, as they were requested
-                self.assessments.start_open(age, band.stage)
+            cases += [(age, band.stage) for age in ages.tolist()]
+        # oldest first across every band, as they were requested: creation order breaks ties in
+        # every queue, so a case's place must follow its age, not the band it was written in
+        for age, stage in sorted(cases, key=lambda c: -c[0]):
+            self.assessments.start_open(age, stage)
         if self.warm_up_months == 0:
             self._record_stocks_at_start()
 
@@ -118,6 +135,7 @@ class Model:
                 actions.apply(self, action)
             self.workforce.month_start(length)
             self.reviews.month_start(length)
+            self.response.month_start(length)
             yield self._urgent_timeout(length)
             self._snapshot(length)
             self.metrics.next_month()
@@ -140,6 +158,7 @@ class Model:
         self.reviews.snapshot()
         self.workforce.snapshot(days_in_month)
         m = self.metrics
+        worked_by_team = {}
         for name, team in self.teams.items():
             members = team.members
             fte = team.fte
@@ -149,9 +168,11 @@ class Model:
             m.set(f"unallocated.{name}", team.unallocated)
             m.set(f"fte_in_post.{name}", fte)
             worked, capacity = team.take_hours()
+            worked_by_team[name] = worked
             m.set(f"casework_hours.{name}", worked)
             m.set(f"casework_capacity_hours.{name}", capacity)
             m.set(f"utilisation.{name}", worked / capacity if capacity else np.nan)
+        self.response.snapshot(worked_by_team)
 
     def run(self) -> None:
         self.env.run(until=self._clock)
