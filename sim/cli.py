@@ -265,13 +265,12 @@ def report(results_dir, report_path) -> None:
               help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
-@click.option("--history", "history_path", type=click.Path(dir_okay=False), default=None,
-              help="Also write the authority's SEN2 figures for the years after --year, as a history for "
-                   "`sendsim calibrate`.")
-def init(la_name, sen2_dir, year, out_path, force, history_path) -> None:
-    """Draft a configuration for an authority from DfE SEN2 data.
+def init(la_name, sen2_dir, year, out_path, force) -> None:
+    """Draft a configuration for an authority from DfE SEN2 data, starting on 1 January after --year,
+    with the history of every published year up to --year (and nothing later) for `sendsim calibrate`.
 
-    Demand, refusals, no-plan and exception shares, plans in force and ceasing come from the data;
+    Demand, refusals, no-plan and exception shares, plans in force, ceasing and the open assessments
+    come from the data;
     effort and workforce are national defaults; staffing, which SEN2 does not hold, is sized from
     caseload benchmarks and marked NEEDS LOCAL INPUT in the file.
     """
@@ -311,65 +310,88 @@ def init(la_name, sen2_dir, year, out_path, force, history_path) -> None:
         out.print("Notes on the data:")
         for note in draft.notes:
             out.print(f"  - {escape(note)}", highlight=False)
-    out.print(f"Written to [bold]{escape(out_path)}[/]. Next: sendsim validate {escape(out_path)}; "
-              f"sendsim run {escape(out_path)}", highlight=False)
-    if history_path:
-        from sim.calibrate import sen2_history
-        from sim.sen2 import history
-
-        table = sen2_history(history(sen2, draft.la_name), range(draft.year + 1, draft.year + 20))
-        table.to_csv(history_path, index=False)
-        out.print(f"History of {len(table)} year(s) after {draft.year} written to [bold]{escape(history_path)}[/]. "
-                  f"Next: sendsim calibrate {escape(out_path)} --history {escape(history_path)}", highlight=False)
-
-
-DEFAULT_PARAMS = ("assessment.draft_plan_hours.mean", "assessment.ep_advice_hours.mean", "plans.review_hours.mean")
+    out.print(f"Written to [bold]{escape(out_path)}[/], with the published history up to {draft.year}. Next: "
+              f"sendsim calibrate {escape(out_path)}; then sendsim run on the calibrated file.", highlight=False)
 
 
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--history", "history_file", required=True, type=click.Path(dir_okay=False),
-              help="CSV of observed figures by year or month (see sim/calibrate.py).")
+@click.option("--history", "history_file", type=click.Path(dir_okay=False), default=None,
+              help="CSV of observed figures by year or month (default: the configuration's own `history:`, "
+                   "which `sendsim init` writes). Columns: period (2021 or 2023-01) and any of "
+                   "requests_received, refusals, assessments_ended_no_plan, plans_issued, on_time_rate, "
+                   "plans_in_force, assessments_open_over_30_weeks, assessments_open_over_52_weeks.")
 @click.option("--params", multiple=True, metavar="PATH...",
-              help=f"Dotted paths of the parameters to fit (default: {' '.join(DEFAULT_PARAMS)}).")
-@click.option("--reps", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Shared parameters of the service to fit across the years besides each year's capacity "
+                   "and fast-track share, e.g. workforce.capacity_response.target_share (default: none).")
+@click.option("--reps", type=click.IntRange(min=1), default=3, show_default=True,
               help="Replications per evaluation, on common random numbers.")
-@click.option("--max-evaluations", type=click.IntRange(min=5), default=60, show_default=True)
+@click.option("--max-evaluations", type=click.IntRange(min=5), default=20, show_default=True,
+              help="Most steps of the fit of the shared parameters.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
 @click.option("--seed", type=int, default=None)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Where to write the calibrated config (default: CONFIG with -calibrated).")
-def calibrate(config_file, history_file, params, reps, max_evaluations, seed, out_file) -> None:
-    """Fit chosen parameters of CONFIG to an observed history; write the calibrated config."""
-    from sim.calibrate import CalibrationError, calibrate as fit, calibrated_yaml, read_history
+def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, seed, out_file) -> None:
+    """Fit CONFIG's capacity and fast-track share, year by year, to its published history (and any
+    shared --params); write the calibrated config, whose replications draw what the fit does not know."""
+    from rich.markup import escape
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    import pandas as pd
+
+    from sim.calibrate import CalibrationError, calibrate as fit, calibrated_yaml, config_history_rows, read_history
+    from sim.replications import default_jobs
 
     config = _load(config_file)
-    try:
-        history = read_history(history_file)
-        with err.status(f"Calibrating {len(params or DEFAULT_PARAMS)} parameter(s) to {len(history)} observations…"):
-            result = fit(config, history, list(params or DEFAULT_PARAMS), reps, seed, max_evaluations)
-    except CalibrationError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
     out_path = Path(out_file or Path(config_file).with_name(Path(config_file).stem + "-calibrated.yaml"))
+    if out_path.parent and not out_path.parent.exists():
+        err.print(f"[bold red]error:[/] {escape(str(out_path))}: the folder does not exist", highlight=False)
+        sys.exit(2)
+    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} of ~{task.total:,.0f} runs"),
+               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    try:
+        history = None
+        if history_file:  # the configuration's own years, and the file's rows beside (or instead of) them
+            frames = [f for f in (config_history_rows(config), read_history(history_file)) if not f.empty]
+            history = pd.concat(frames, ignore_index=True)
+            history = history.drop_duplicates(["period_start", "period_end", "measure"], keep="last")
+        with Progress(*columns, console=err, transient=True) as bar:
+            task = bar.add_task(f"Calibrating {config.name}", total=1)
+            result = fit(config, history, list(params), reps, seed, max_evaluations, jobs or default_jobs(),
+                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except CalibrationError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
+        sys.exit(2)
+    source = history_file or f"the history in {config_file}"
     tmp = out_path.with_name(f".{out_path.name}.tmp")
-    tmp.write_text(calibrated_yaml(result, history_file), encoding="utf-8")
-    tmp.replace(out_path)
-    table = Table(title="Fitted parameters (95% CI from the sandwich standard error)", title_justify="left")
-    for column in ("Parameter", "Start", "Estimate", "95% CI"):
+    try:
+        original = Path(config_file).read_text(encoding="utf-8-sig")
+        tmp.write_text(calibrated_yaml(result, source, original), encoding="utf-8")
+        tmp.replace(out_path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        err.print(f"[bold red]error:[/] {escape(str(out_path))}: cannot write the file ({exc.strerror or exc})",
+                  highlight=False)
+        sys.exit(2)
+    table = Table(title="Fitted parameters (95% interval, from the fitting scale)", title_justify="left")
+    for column in ("Parameter", "Start", "Estimate", "95% interval"):
         table.add_column(column, justify="left" if column == "Parameter" else "right")
     for row in result.table().itertuples():
-        table.add_row(row.parameter, f"{row.start:.4g}", f"{row.estimate:.4g}", f"{row.ci_low:.4g} – {row.ci_high:.4g}")
+        interval = "–" if row.ci_low != row.ci_low else f"{row.ci_low:.3g} – {row.ci_high:.3g}"
+        table.add_row(row.parameter, f"{row.start:.3g}", f"{row.estimate:.3g}", interval)
     out.print(table)
-    fit_table = Table(title="Goodness of fit: observed vs simulated (mean of replications)", title_justify="left")
+    fit_table = Table(title="Observed against simulated (mean of replications)", title_justify="left")
     for column in ("Period", "Measure", "Observed", "Simulated", "z"):
         fit_table.add_column(column, justify="left" if column in ("Period", "Measure") else "right")
     for row in result.fit.itertuples():
         shown = (lambda v: f"{v:.1%}") if row.measure == "on_time_rate" else (lambda v: f"{v:,.0f}")
-        period = f"{row.period_start:%Y}" if (row.period_end - row.period_start).days > 31 else f"{row.period_start:%b %Y}"
-        fit_table.add_row(period, row.measure, shown(row.observed), shown(row.simulated), f"{row.z:+.2f}")
+        fit_table.add_row(row.period, row.measure, shown(row.observed), shown(row.simulated), f"{row.z:+.2f}")
     out.print(fit_table)
-    out.print(f"J = {result.objective:.2f} on {result.degrees_of_freedom} degrees of freedom (p = {result.p_value:.3f}); "
-              f"{result.evaluations} evaluations. Calibrated config written to [bold]{out_path}[/]")
+    style = "bold red" if result.rejected else "bold"
+    out.print(f"[{style}]{escape(result.verdict())}[/]", highlight=False)
+    out.print(f"{result.runs:,} runs in {result.seconds:.0f} s. Calibrated config written to [bold]{escape(str(out_path))}[/]",
+              highlight=False)
 
 
 KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",

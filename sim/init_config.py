@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import parse_config
+from sim.estimate import LATENESS_WEEKS, open_assessments
 from sim.sen2 import DataError, Sen2, fmt_count, history
 
 # --- national defaults and benchmarks ------------------------------------------------------------
@@ -57,6 +58,18 @@ AGENCY_CAP_SHARE = 0.15  # agency cover at most ~15% of caseworker FTE: children
 
 # Devon's shape from its 2018-19 FOI quarters (configs/devon.yaml); SEN2 has no months.
 SEASONAL = [1.12, 1.12, 1.13, 0.90, 1.00, 0.98, 0.98, 0.60, 0.98, 1.06, 1.10, 1.03]
+
+
+def per_week_text(requests: float, refusal: float) -> str:
+    return f"{requests / 52:.1f} requests a week, {1 - refusal:.0%} agreed"
+
+
+# How the service behaves (docs/fidelity.md): a share of work fast-tracked while it can still be
+# on time, and capacity that follows the pipeline. Calibration fits each year's capacity and
+# fast-track share; the response's settings are the national defaults chosen there.
+FAST_TRACK_SHARE = 0.15
+CAPACITY_RESPONSE = {"strength": 3.0, "target_share": 0.55, "max_extra_share": 0.7, "max_released_share": 0.3,
+                     "adjustment_months": 2.0, "extra_hourly_cost": 44, "teams": ["assessment", "psychology"]}
 
 
 def _lognormal(mean: float, cv: float) -> dict[str, Any]:
@@ -226,7 +239,6 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     target_ex, target = get("on_time_rate_excluding_exceptions"), get("on_time_rate")
     on_time = _years_of(h, "on_time_rate_excluding_exceptions")
     earlier = ", ".join(f"{v:.1%} ({k})" for k, v in on_time.items() if k < y)
-    later = ", ".join(f"{v:.1%} ({k})" for k, v in on_time.items() if k > y)
     if target_ex is None:
         notes.append(f"no 20-week on-time rate published for {name} in {y}: no calibration target")
 
@@ -246,44 +258,49 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     plans_in_force = int(round(census[census_year]))
     from_data.append(("initial_state.plans_in_force", f"{plans_in_force:,} ({plans_note})"))
 
-    ceased = _years_of(h, "plans_ceased")
-    if not ceased.empty:
-        cease_year = int(min(ceased.index, key=lambda k: (abs(k - y), -k)))
-        stock_years = [k for k in (cease_year, cease_year + 1) if k in census.index]
-        if stock_years:
-            stock = float(np.mean([census[k] for k in stock_years]))
-            total = ceased[cease_year] / stock
-            ceasing = max(0.0, total - CEASED_AT_REVIEW)
-            over = ("the mean of the January " + " and ".join(str(k) for k in stock_years) + " censuses"
-                    if len(stock_years) == 2 else f"the January {stock_years[0]} census")
-            ceasing_note = (f"SEN2 {cease_year}: {fmt_count(ceased[cease_year])} ceased over {over} "
-                            f"({stock:,.0f}) = {total:.1%}/yr, less the {CEASED_AT_REVIEW:.0%} ceased at review")
-            if cease_year != y:
-                ceasing_note += f" ({y} not published)"
-                notes.append(f"plans ceased are not published for {y}: {cease_year} used "
-                             f"(ceased_plans.csv holds {', '.join(str(k) for k in ceased.index)})")
-        else:
-            ceased = ceased.iloc[0:0]
-    if ceased.empty:
+    # Ceasing from the census balance of the years up to y: the stock next January is this
+    # January's, plus the plans issued, less those that left (ceased, net of transfers in and
+    # out and of the data's own revisions), so the draft's stock follows the census. Nothing of a
+    # year after y is read.
+    issued_by_year = _years_of(h, "plans_issued", upto=y)
+    outflows = []
+    for t in issued_by_year.index:
+        if t in census.index and t + 1 in census.index and t + 1 <= y + 1 and census[t] > 0:
+            outflows.append((int(t), (census[t] + issued_by_year[t] - census[t + 1]) / census[t]))
+    ceased = _years_of(h, "plans_ceased", upto=y)
+    if outflows:
+        net = float(np.mean([o for _, o in outflows]))
+        ceasing = max(0.0, net - TRANSFERS_IN + CEASED_AT_REVIEW)
+        years_text = ", ".join(f"{o:.1%} ({t})" for t, o in outflows)
+        ceasing_note = (f"SEN2 census balance, (January stock + plans issued - next January's) / stock: {years_text}; "
+                        f"mean {net:.1%}/yr net of transfers, so {ceasing:.1%} outside review with "
+                        f"{TRANSFERS_IN:.1%} transferred in and {CEASED_AT_REVIEW:.0%} ceased at review")
+        if not ceased.empty:
+            last = int(ceased.index.max())
+            stock = census.get(last, np.nan)
+            ceasing_note += f" (SEN2 {last} ceased {fmt_count(ceased[last])}, {ceased[last] / stock:.1%} of the stock, before transfers)"
+    elif not ceased.empty and int(ceased.index.max()) in census.index:
+        last = int(ceased.index.max())
+        total = ceased[last] / census[last]
+        ceasing = max(0.0, total - CEASED_AT_REVIEW)
+        ceasing_note = (f"SEN2 {last}: {fmt_count(ceased[last])} ceased over the January {last} census = {total:.1%}/yr, "
+                        f"less the {CEASED_AT_REVIEW:.0%} ceased at review")
+    else:
         ceasing = NATIONAL_CEASING - CEASED_AT_REVIEW
-        ceasing_note = "national ~7%/yr (DOMAIN.md), less the 1% ceased at review: SEN2 ceased plans not available"
-        notes.append(f"no ceased plans for {name}: the national ~7% a year used")
+        ceasing_note = "national ~7%/yr (DOMAIN.md), less the 1% ceased at review: no census balance or ceased plans up to the year"
+        notes.append(f"no census balance or ceased plans for {name} up to {y}: the national ~7% a year used")
     ceasing = round(float(ceasing), 3)
     from_data.append(("plans.ceasing_rate_per_year", f"{ceasing:.3f} ({ceasing_note})"))
 
-    # open assessments at the start: a few weeks of last year's flows at each stage -----------------
-    per_week = requests / 52
-    agreed = per_week * (1 - refusal)
-    late_per_week = (issued or 0) * (1 - (target if target is not None else 1.0)) / 52
-    bands = [
-        (round(6 * per_week), 0, 6, "decision", f"6 weeks of requests ({per_week:.1f} a week)"),
-        (round(6 * agreed), 6, 12, "advice", f"6 weeks of requests agreed ({agreed:.1f} a week)"),
-        (round(4 * agreed), 12, 16, "draft_plan", "4 weeks of requests agreed"),
-        (round(4 * agreed * (1 - no_plan)), 16, 20, "final_plan", "4 weeks of agreed requests that end in a plan"),
-        (round(10 * late_per_week), 20, 30, "draft_plan",
-         f"plans issued late ({fmt_count(issued)} x {1 - (target or 0):.0%} / 52 a week) waiting ~10 weeks past week 20"),
-    ]
-    bands = [b for b in bands if b[0] > 0]
+    # open assessments at the start: estimated from the year's flows (sim/estimate.py) ----------------
+    q = target if target is not None else (target_ex if target_ex is not None else 0.5)
+    completed = issued + no_plan_n if issued is not None and no_plan_n is not None else None
+    estimate = open_assessments(requests, not_assess if not_assess is not None else requests * refusal, q, completed)
+    lateness = LATENESS_WEEKS * (1 - q)
+    bands = [(b["count"], b["min_age_weeks"], b["max_age_weeks"], b["stage"],
+              "Little's law on SEN2 " + str(y) + f" flows ({per_week_text(requests, refusal)}; "
+              + (f"{1 - q:.0%} late, waiting up to {lateness:.0f} weeks past week 20" if b["min_age_weeks"] >= 20 else "in the normal pipeline")
+              + "; sim/estimate.py)") for b in estimate]
     open_total = sum(b[0] for b in bands)
 
     # staff: sized from caseload benchmarks and hours, for a person to replace -----------------------
@@ -353,7 +370,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
                 {"count": c, "min_age_weeks": lo, "max_age_weeks": hi, "stage": s} for c, lo, hi, s, _ in bands
             ],
         },
-        "policy": {"priority": "deadline", "allocation": "least_loaded"},
+        "policy": {"priority": "deadline", "allocation": "least_loaded", "fast_track_share": FAST_TRACK_SHARE},
         "teams": {
             "assessment": {"role": "caseworker", "handles": ["assessments"], "caseload_cap_per_fte": 70},
             "review": {"role": "caseworker", "handles": ["plans"]},
@@ -365,6 +382,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
             _group("educational_psychologist", "psychology", ep_staff, EP_CASEWORK_SHARE),
         ],
         "workforce": _workforce(agency_cap, assessment_staff, review_staff, ep_staff),
+        "history": _history(h, y),
     }
     header = [
         f"{name} SEND 0-25 service from {start.day} {start:%B %Y}, drafted by `sendsim init` from DfE SEN2 calendar year {y}.",
@@ -379,12 +397,8 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     ]
     if earlier:
         header.append(f"  Earlier years (excluding exceptions): {earlier}.")
-    if later:
-        header.append(f"  Later years, to check a forecast against: {later}.")
-    later_census = census[census.index > census_year]
-    if not later_census.empty:
-        header.append("  Plans in force at later January censuses: "
-                      + ", ".join(f"{v:,.0f} ({k})" for k, v in later_census.items()) + ".")
+    header += ["", "Nothing published for a year after " + str(y) + " is read: the history below ends with it, so a",
+               "forecast from this file can be checked against the years that follow."]
     if notes:
         header += ["", "Notes on the data:"] + [f"  - {n}" for n in notes]
     text = _render(raw, header, {
@@ -398,6 +412,21 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     })
     parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")  # a draft that does not validate is a bug
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
+
+
+def _history(h: pd.DataFrame, y: int) -> dict[int, dict[str, float]]:
+    """The published figures of every year up to y, for `sendsim calibrate`."""
+    columns = {"requests_received": "requests", "refusals": "decided_not_to_assess",
+               "assessments_ended_no_plan": "no_plan", "plans_issued": "plans_issued",
+               "plans_issued_within_20_weeks": "plans_issued_within_20_weeks",
+               "plans_in_force_january": "plans_in_force_january"}
+    out: dict[int, dict[str, float]] = {}
+    for year in sorted(int(k) for k in h.index if k <= y):
+        row = {key: float(h.loc[year, column]) for key, column in columns.items() if not pd.isna(h.loc[year, column])}
+        row = {k: (int(v) if float(v).is_integer() else v) for k, v in row.items()}
+        if row:
+            out[year] = row
+    return out
 
 
 def _code(sen2: Sen2, table: str, column: str, name: str, year: int) -> str:
@@ -450,6 +479,7 @@ def _workforce(agency_cap: int, assessment: int, review: int, eps: int) -> dict[
             "cost_per_campaign": 3000,
         },
         "agency": {"cover_lag_weeks": 6, "conversion_rate_per_month": 0.0},
+        "capacity_response": CAPACITY_RESPONSE,
         "establishment_fte": {"assessment": assessment, "review": review, "psychology": eps},
     }  # fmt: skip
 
@@ -549,6 +579,8 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "policy:",
         _line(2, "priority", raw["policy"]["priority"], "assumption"),
         _line(2, "allocation", raw["policy"]["allocation"], "assumption"),
+        _line(2, "fast_track_share", raw["policy"]["fast_track_share"],
+              "national default (docs/fidelity.md); `sendsim calibrate` fits each year's"),
         "",
         "teams:",
         _line(2, "assessment", raw["teams"]["assessment"], "cap 70: assumption (as configs/example.yaml)", 84),
@@ -616,6 +648,14 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(4, "starter_notice_weeks", rec["starter_notice_weeks"], "DOMAIN.md", 66),
         _line(4, "cost_per_campaign", rec["cost_per_campaign"], "assumption", 66),
         _line(2, "agency", w["agency"], "assumption"),
+        _line(2, "capacity_response", w["capacity_response"], "national defaults (docs/fidelity.md)"),
         _line(2, "establishment_fte", w["establishment_fte"], "NEEDS LOCAL INPUT: budgeted posts; drafted as the staff above"),
     ]
+    out += ["", f"# Published figures up to {raw['start_date'].year - 1} (DfE SEN2), for `sendsim calibrate`: each year's",
+            "# requests, refusals (decided not to assess), assessments ended with no plan, plans issued and",
+            "# issued within 20 weeks, and the January census of plans in force.", "history:"]
+    for year, row in raw["history"].items():
+        out.append(f"  {year}: {_flow(row)}")
+    if not raw["history"]:
+        out[-1] = "history: {}"
     return "\n".join(out) + "\n"

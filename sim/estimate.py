@@ -1,0 +1,51 @@
+"""The open assessments at the start of a year, estimated from a year of published flows.
+
+SEN2 publishes each year's requests, refusals, plans issued and the share issued within 20
+weeks, but not the cases still open at the year's end. Little's law gives their number from the
+flows, and the on-time rate their ages:
+
+- requests of the last 6 weeks wait for the decision;
+- the assessments flow through at the rate they were completed (plans issued and assessments
+  ending with no plan, λ a week; requests less refusals where completions are not published: SEN2
+  counts requests neither refused nor assessed, withdrawn or undecided, that never reach the
+  pipeline); those younger than 20 weeks are in the normal pipeline: 6-12 weeks waiting for
+  advice, 12-20 weeks for the draft (less the half of the on-time share already issued by then);
+- the share 1 - q not issued on time waits past 20 weeks. When a service is late it works its
+  backlog roughly oldest first, so late cases wait about equally long: their ages are spread
+  evenly from 20 weeks to 20 + L, with L = LATENESS_WEEKS x (1 - q). So λ x (1 - q) x L cases are
+  late, split between those waiting for advice, for the draft and for the final plan.
+
+LATENESS_WEEKS = 30 reproduces Devon's January 2023 (on time 11.8% in 2022; the task group
+seed's Table 1a: 304 open over 30 weeks and 4 over 52): λ = 25 a week, L = 26.5 weeks gives 570
+late cases aged 20-46 weeks, 355 of them over 30 and none over 52. It is an assumption elsewhere;
+calibration fits each year's capacity from this starting point, so its errors are absorbed by
+the fitted capacity rather than carried into the forecast.
+"""
+
+from __future__ import annotations
+
+LATENESS_WEEKS = 30.0
+LATE_STAGES = (("advice", 0.5), ("draft_plan", 0.4), ("final_plan", 0.1))
+
+
+def open_assessments(requests: float, refusals: float, on_time_rate: float, completed: float | None = None) -> list[dict]:
+    """Open assessments on 1 January after a year with these flows, as initial_state bands;
+    `completed` is the year's plans issued and assessments ended with no plan."""
+    per_week = requests / 52.0
+    agreed = max((completed if completed is not None else requests - refusals) / 52.0, 0.0)
+    q = min(max(on_time_rate, 0.0), 1.0)
+    lateness = LATENESS_WEEKS * (1.0 - q)
+    bands = [
+        (6 * per_week, 0, 6, "decision"),
+        (6 * agreed, 6, 12, "advice"),
+        (8 * agreed * (1 - q / 2), 12, 20, "draft_plan"),
+    ]
+    if lateness > 0:
+        late = agreed * (1 - q) * lateness
+        for stage, share in LATE_STAGES:
+            bands.append((late * share, 20, round(20 + lateness, 1), stage))
+    return [
+        {"count": int(round(n)), "min_age_weeks": lo, "max_age_weeks": hi, "stage": stage}
+        for n, lo, hi, stage in bands
+        if round(n) > 0
+    ]
