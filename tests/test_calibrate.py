@@ -1,4 +1,5 @@
-"""Calibration by simulated moments: reading histories, and recovering known parameters."""
+"""Calibration by simulated moments: reading histories, recovering known parameters from a run
+after the start, and the command. (Each year's capacity and fast-track share: test_fidelity.py.)"""
 
 from __future__ import annotations
 
@@ -41,9 +42,11 @@ def test_known_parameters_are_recovered_within_their_reported_uncertainty(exampl
         estimate, se = table.loc[path, "estimate"], table.loc[path, "standard_error"]
         assert se > 0
         assert abs(estimate - true_value) <= 3 * se, (path, estimate, se, true_value)
+        assert table.loc[path, "ci_low"] > 0  # fitted on the logit scale: the interval stays a share
         start = table.loc[path, "start"]
         assert abs(estimate - true_value) < abs(start - true_value)  # it moved towards the truth
-    assert fitted.p_value > 0.01  # the model that made the data fits it
+    assert fitted.p_value > 0.01 and not fitted.rejected  # the model that made the data fits it
+    assert "Fit accepted" in fitted.verdict()
     # the calibrated config carries the estimates
     assert fitted.config.assessment.refusal_probability == pytest.approx(table.loc[PARAMS[0], "estimate"])
 
@@ -79,18 +82,36 @@ def test_bad_history_is_refused_with_a_clear_message(tmp_path, text, expected):
 
 
 def test_calibrate_command_writes_a_config_that_validates(tmp_path, example_path):
-    """`sendsim calibrate` prints the fit and writes a calibrated config that loads and runs."""
+    """`sendsim calibrate` prints the fit and its verdict and writes a calibrated config that loads,
+    with the fit in its header and in its `calibration:` record."""
     history = tmp_path / "h.csv"
     history.write_text("period,requests_received,refusals\n2023,500,150\n")
     out = tmp_path / "calibrated.yaml"
     result = CliRunner().invoke(main, ["calibrate", str(example_path), "--history", str(history), "--params",
                                        "assessment.refusal_probability", "--reps", "2", "--max-evaluations", "8",
-                                       "--out", str(out)])
+                                       "--jobs", "1", "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "Goodness of fit" in result.output and "assessment.refusal_probability" in result.output
+    assert "Observed against simulated" in result.output and "assessment.refusal_probability" in result.output
     config = sim.load_config(out)
     assert config.assessment.refusal_probability != pytest.approx(0.24)
-    assert out.read_text().startswith("# Calibrated from")
+    text = out.read_text()
+    assert text.startswith("# Calibrated by `sendsim calibrate`")
+    assert config.calibration is not None and config.calibration.verdict in text
+    assert config.uncertainty is not None and config.uncertainty.parameters == ["assessment.refusal_probability"]
+
+
+def test_a_rejected_fit_says_so_in_the_terminal_and_the_file(tmp_path, example_path):
+    """A history the model cannot reproduce is fitted as well as it can be, and called rejected."""
+    history = tmp_path / "h.csv"
+    history.write_text("period,requests_received,refusals\n2023,500,150\n2024,5000,4900\n")
+    out = tmp_path / "calibrated.yaml"
+    result = CliRunner().invoke(main, ["calibrate", str(example_path), "--history", str(history), "--params",
+                                       "assessment.refusal_probability", "--reps", "2", "--max-evaluations", "8",
+                                       "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "FIT REJECTED" in result.output
+    config = sim.load_config(out)
+    assert config.calibration.rejected and "FIT REJECTED" in out.read_text().splitlines()[1]
 
 
 def test_calibrate_refuses_a_parameter_that_is_not_a_number(tmp_path, example_path):
@@ -103,3 +124,8 @@ def test_calibrate_refuses_a_parameter_that_is_not_a_number(tmp_path, example_pa
     assert result.exit_code == 2
     assert "policy.priority" in result.output
     assert not out.exists()
+
+
+def test_calibrate_without_any_history_is_refused(tmp_path, example_path):
+    result = CliRunner().invoke(main, ["calibrate", str(example_path), "--out", str(tmp_path / "c.yaml")])
+    assert result.exit_code == 2 and "no observations" in result.output
