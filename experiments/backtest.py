@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from sim.calibrate import CAPACITY, DEFAULT_DRIFT, FAST_TRACK, YEARLY, calibrate  # noqa: E402
-from sim.config import InputUncertainty, dump_config, load_config, parse_config  # noqa: E402
+from sim.config import dump_config, load_config, parse_config  # noqa: E402
 from sim.init_config import draft_config  # noqa: E402
 from sim.replications import replication_seed  # noqa: E402
 from sim.runner import simulate  # noqa: E402
@@ -102,16 +102,10 @@ def forecast_one(record: dict, drift: dict[str, float], forecast_reps: int, seed
     config = load_config(record["config"])
     u = config.uncertainty
     if u is not None:
-        # the calibration's own estimate of the last year, moved by the pooled drift
-        cov = np.asarray(u.covariance, dtype=float)
-        own = record.get("own_drift", {})
-        for i, path in enumerate(u.parameters):
-            if path in drift:
-                cov[i, i] += drift[path] ** 2 - own.get(path, 0.0) ** 2
-        cov[np.diag_indices_from(cov)] = np.maximum(np.diag(cov), 1e-8)
+        # the calibration's own estimate of the last year, moved by a year's drift pooled over
+        # every authority (in place of the authority's own path pooled with the default)
         raw = config.model_dump(mode="json")
-        raw["uncertainty"] = InputUncertainty(parameters=u.parameters, scales=u.scales, estimates=u.estimates,
-                                              covariance=cov.tolist()).model_dump(mode="json")
+        raw["uncertainty"]["drift"] = [drift.get(path, d) for path, d in zip(u.parameters, u.drift or [0.0] * len(u.parameters))]
         config = parse_config(raw, record["config"])
     out = np.empty((forecast_reps, 3))
     # each authority its own seeds: one set for all would draw the same parameter deviations for
@@ -280,9 +274,6 @@ def main(argv=None) -> int:
                   + (f" ({r['seconds']:.0f} s)" if r["status"] == "ok" else f" — {r['reason']}"), flush=True)
     ordered = [records[la] for la in names]
     drift = pooled_drift(ordered)
-    for r in ordered:
-        if r["status"] == "ok":
-            r["own_drift"] = _own_drift(r)
     forecasts = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         futures = {pool.submit(forecast_one, r, drift, args.forecast_reps, args.seed): r["authority"]
@@ -299,20 +290,6 @@ def main(argv=None) -> int:
     _combine(out)
     print(section)
     return 0
-
-
-def _own_drift(record: dict) -> dict[str, float]:
-    """The drift the calibration itself added (its own path pooled with the default prior)."""
-    from sim.calibrate import DRIFT_PRIOR_YEARS
-
-    own = {}
-    for path, scale, *_ in YEARLY:
-        z = [to_free(min(max(v, 1e-6), 1 - 1e-6) if scale == "logit" else v, scale) for v in record["yearly"][path]]
-        d = np.diff(z)
-        n = len(d)
-        own[path] = math.sqrt((n * float(np.mean(d**2) if n else 0.0) + DRIFT_PRIOR_YEARS * DEFAULT_DRIFT[path] ** 2)
-                              / (n + DRIFT_PRIOR_YEARS))
-    return own
 
 
 def _combine(out: Path) -> None:

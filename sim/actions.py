@@ -78,6 +78,14 @@ def apply(model: "Model", action) -> None:
         raise TypeError(f"unknown action {action!r}")
 
 
+def get_live(config: Config, dotted: str) -> Any:
+    """The value of a lever by its dotted path, as it is now."""
+    node: Any = config
+    for key in dotted.split("."):
+        node = node[key] if isinstance(node, dict) else getattr(node, key)
+    return node
+
+
 def set_live(config: Config, dotted: str, value: Any) -> None:
     """Set a lever by its dotted path on a validated configuration, in place.
 

@@ -38,6 +38,7 @@ of the MEASURES below; for a rate, the plans it was computed over go in `plans_i
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import time
@@ -719,16 +720,20 @@ def calibrate(
     chosen = [c for c, (kind, i, p) in enumerate(columns)
               if (kind == "y" and i == n_rows - 1 and seen[c]) or kind == "s"]
     cov = covariance[np.ix_(chosen, chosen)].copy()
-    names, scales, centre = [], [], []
+    names, scales, centre, drifts = [], [], [], []
     for row, c in enumerate(chosen):
         kind, i, p = columns[c]
         names.append(p.path)
         scales.append(p.scale)
         if kind == "y":
             centre.append(yearly[i][yearly_paths.index(p.path)])
-            cov[row, row] += drift[p.path] ** 2
+            drifts.append(drift[p.path])
         else:
             centre.append(shared[p.path])
+            drifts.append(0.0)
+    # the yearly parameters drift from the first January after the last period they were fitted to
+    fitted_until = forward["period_end"].max() if n_rows > n_w else pd.Timestamp(config.start_date)
+    drift_from = dt.date(fitted_until.year + (0 if (fitted_until.month, fitted_until.day) == (1, 1) else 1), 1, 1)
     values = forward_values(yearly, shared) if windows else dict(shared)
     seconds = time.perf_counter() - t0
     runs.close()
@@ -747,7 +752,8 @@ def calibrate(
     raw = _trial(config, values).model_dump(mode="json")
     raw["calibration"] = record.model_dump(mode="json")
     raw["uncertainty"] = (InputUncertainty(parameters=names, scales=scales, estimates=centre,
-                                           covariance=((cov + cov.T) / 2).tolist()).model_dump(mode="json")
+                                           covariance=((cov + cov.T) / 2).tolist(), drift=drifts,
+                                           drift_from=drift_from).model_dump(mode="json")
                           if names else None)
     result.config = parse_config(raw, "calibrated configuration")
     return result

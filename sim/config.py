@@ -384,7 +384,12 @@ class InputUncertainty(Strict):
     parameters: list[str] = Field(min_length=1)
     scales: list[Literal["log", "logit", "linear"]]
     estimates: list[float]  # on the natural scale, as in the rest of the configuration
-    covariance: list[list[float]]  # on the fitting scale
+    covariance: list[list[float]]  # on the fitting scale: what the fit leaves unknown
+    # How far each parameter moves from one year to the next (standard deviation on its fitting
+    # scale; 0 for one that does not change): each January from drift_from on, every replication
+    # takes one more step, so the range of outcomes widens with the horizon.
+    drift: list[NonNegativeFloat] | None = None
+    drift_from: dt.date | None = None
 
     @model_validator(mode="after")
     def _shapes(self):
@@ -393,6 +398,12 @@ class InputUncertainty(Strict):
             raise ValueError(f"expected one scale and one estimate per parameter ({n})")
         if len(self.covariance) != n or any(len(row) != n for row in self.covariance):
             raise ValueError(f"expected a {n} x {n} covariance matrix")
+        if self.drift is not None and len(self.drift) != n:
+            raise ValueError(f"expected one drift per parameter ({n})")
+        if (self.drift is None) != (self.drift_from is None):
+            raise ValueError("expected drift and drift_from together")
+        if self.drift_from is not None and (self.drift_from.day, self.drift_from.month) != (1, 1):
+            raise ValueError("expected drift_from to be a 1 January")
         import numpy as np
 
         cov = np.asarray(self.covariance, dtype=float)

@@ -30,7 +30,7 @@ from sim.response import CapacityResponse
 from sim.reviews import ReviewService
 from sim.staff import StaffMember
 from sim.teams import Team
-from sim.uncertainty import draw_parameters
+from sim.uncertainty import DrawnParameters
 from sim.workforce import Workforce
 
 
@@ -45,8 +45,10 @@ class Model:
         self.streams = Streams(seed)
         # what calibration does not know: this replication's draw of its parameters
         self.parameters: dict[str, float] = {}
+        self.drawn: DrawnParameters | None = None
         if config.uncertainty is not None:
-            self.parameters = draw_parameters(config.uncertainty, self.streams.generator("input_uncertainty"))
+            self.drawn = DrawnParameters(config.uncertainty, self.streams.generator("input_uncertainty"), config.start_date)
+            self.parameters = self.drawn.values()
             for path, value in self.parameters.items():
                 actions.set_live(config, path, value)
         self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
@@ -55,7 +57,7 @@ class Model:
 
         self.staff: list[StaffMember] = []
         self.teams = {
-            name: Team(name, params, [], config.policy.allocation, config.policy.priority, config.policy.fast_track_share)
+            name: Team(name, params, [], config.policy.allocation, config.policy.priority, config.policy)
             for name, params in config.teams.items()
         }
         self.workforce = Workforce(self, config.workforce)
@@ -86,7 +88,7 @@ class Model:
             [],
             self.config.policy.allocation,
             self.config.policy.priority,
-            self.config.policy.fast_track_share,
+            self.config.policy,
         )
         self.workforce.merge([t.name for t in old], into)
         for team in old:
@@ -131,6 +133,12 @@ class Model:
         calendar = self.calendar
         for month in range(calendar.months):
             length = calendar.boundaries[month + 1] - calendar.boundaries[month]
+            first = calendar.month_starts[month]
+            if month > 0 and first.month == 1 and self.drawn is not None:
+                now = {path: actions.get_live(self.config, path) for path in self.parameters}
+                drifted = self.drawn.new_year(first, now)
+                for path, value in (drifted or {}).items():  # a year on: the parameters move
+                    actions.set_live(self.config, path, value)
             for action in self.boundary_actions.pop(calendar.boundaries[month], []):
                 actions.apply(self, action)
             self.workforce.month_start(length)

@@ -115,14 +115,14 @@ class FastTrackQueue:
     other, skipped when it surfaces.
     """
 
-    __slots__ = ("_main", "_fast", "_key", "_waiting", "_share", "_balance")
+    __slots__ = ("_main", "_fast", "_key", "_waiting", "_source", "_balance")
 
-    def __init__(self, policy: str, share: float):
+    def __init__(self, policy: str, source: Any):
         self._main: list[tuple[float, int, Any]] = []
         self._fast: list[tuple[float, int, Any]] = []
         self._key = KEYS[policy]
         self._waiting: set[int] = set()  # seq of the work still queued
-        self._share = share
+        self._source = source  # has fast_track_share, read at every pick: a share can drift by the year
         self._balance = 0.0  # picks owed to the fast track, within one pick either way
 
     def push(self, work: Any) -> None:
@@ -141,13 +141,13 @@ class FastTrackQueue:
             heappop(fast)
         if fast and self._balance >= 0.0:
             work = heappop(fast)[2]
-            self._balance = max(self._balance - (1.0 - self._share), -1.0)
+            self._balance = max(self._balance - (1.0 - self._source.fast_track_share), -1.0)
         else:
             main = self._main
             while main[0][1] not in waiting:
                 heappop(main)
             work = heappop(main)[2]
-            self._balance = min(self._balance + self._share, 1.0)
+            self._balance = min(self._balance + self._source.fast_track_share, 1.0)
         waiting.discard(work.seq)
         return work
 
@@ -165,11 +165,12 @@ class FastTrackQueue:
         return (entry[2] for entry in self._main if entry[1] in waiting)
 
 
-def work_queue(policy: str, fast_track_share: float = 0.0) -> WorkQueue | TriageQueue | FastTrackQueue:
-    """The queue of a policy; with a fast-track share, that share of the picks is ring-fenced for
+def work_queue(policy: str, fast_track: Any = None) -> WorkQueue | TriageQueue | FastTrackQueue:
+    """The queue of a policy. With `fast_track` (anything with a `fast_track_share`, the
+    configuration's policy) sharing above 0, that share of the picks is ring-fenced for
     fast-tracked work that can still be on time."""
     if policy == "triage":
         return TriageQueue()
-    if fast_track_share > 0.0:
-        return FastTrackQueue(policy, fast_track_share)
+    if fast_track is not None and fast_track.fast_track_share > 0.0:
+        return FastTrackQueue(policy, fast_track)
     return WorkQueue(policy)

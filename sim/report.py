@@ -38,6 +38,8 @@ th, td { border: 1px solid #ccc; padding: 0.25rem 0.45rem; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 thead th { background: #eef1f5; }
 .ci { color: #666; font-size: 0.72rem; display: block; }
+.pi { color: #1f4e79; font-size: 0.74rem; display: block; }
+.warning { background: #fdf1e7; border-left: 4px solid #b35900; padding: 0.5rem 0.9rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
 pre { background: #f7f7f7; padding: 0.6rem; overflow-x: auto; font-size: 0.75rem; }
 .note { color: #555; font-size: 0.85rem; }
@@ -104,7 +106,8 @@ def headline(experiment: ExperimentResults) -> list[str]:
 
 
 def _estimate_rows(table: pd.DataFrame, years: list, value: str, signed: bool) -> list[str]:
-    """One row per key measure, a cell per year: the estimate with its 95% CI beneath."""
+    """One row per key measure, a cell per year: the estimate, the range of outcomes (5th to
+    95th percentile of the runs) where there is one, and the 95% CI of the mean beneath."""
     rows = []
     for measure in KPI_MEASURES:
         cells = []
@@ -116,10 +119,28 @@ def _estimate_rows(table: pd.DataFrame, years: list, value: str, signed: bool) -
             r = hit.iloc[0]
             # a key figure is a count, rate or cost, so its interval stops at 0; a difference need not
             low = r["ci_low"] if signed else max(r["ci_low"], 0.0)
-            cells.append(f"<td>{_fmt(measure, r[value], signed)}<span class='ci'>[{_fmt(measure, low, signed)}, "
-                         f"{_fmt(measure, r['ci_high'], signed)}]</span></td>")
+            spread = ""
+            if "p5" in r and r["p5"] == r["p5"]:
+                spread = (f"<span class='pi'>90% of runs {_fmt(measure, r['p5'], signed)} to "
+                          f"{_fmt(measure, r['p95'], signed)}</span>")
+            cells.append(f"<td>{_fmt(measure, r[value], signed)}{spread}<span class='ci'>mean's 95% CI "
+                         f"[{_fmt(measure, low, signed)}, {_fmt(measure, r['ci_high'], signed)}]</span></td>")
         rows.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
     return rows
+
+
+def _calibration_section(config) -> list[str]:
+    """How the configuration was calibrated, and whether the fit holds, in plain words."""
+    record = config.calibration
+    if record is None:
+        return ["<p class='warning'>This configuration is not calibrated: its capacity and behaviour are "
+                "assumptions, so read its figures as a what-if.</p>"]
+    style = "warning" if record.rejected else "note"
+    years = ", ".join(str(y) for y in record.years)
+    return [f"<h2>Calibration</h2><p class='{style}'>{html.escape(record.verdict)}</p>",
+            f"<p class='note'>Fitted to {html.escape(record.source)} ({years}) by {html.escape(record.method)}. "
+            "Every run draws its capacity and fast-track share from what the fit leaves unknown "
+            "(the configuration's <code>uncertainty:</code>).</p>"]
 
 
 def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
@@ -169,9 +190,13 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
              f"Made {dt.date.today():%d %B %Y} with sendsim {html.escape(str(prov['version']))}.</p>",
              "<h2>In brief</h2><ul class='headline'>",
              *(f"<li>{html.escape(s)}</li>" for s in headline(experiment)), "</ul>",
-             "<p class='note'>Figures are means over the runs with their 95% confidence interval in brackets; "
-             "each run is one possible future under the same assumptions. Rates follow DfE's definitions: "
-             "the share of plans issued in the period that were issued within 20 weeks.</p>",
+             "<p class='note'>Each figure is the mean over the runs. Beneath it, <b>90% of runs</b> gives the "
+             "range of outcomes: where 90 of every 100 possible futures fall, chance and (for a calibrated "
+             "configuration) what we do not know about its parameters together. The <b>mean's 95% CI</b> says "
+             "only how precisely the runs pin down the mean, and narrows with more runs; it is not the range "
+             "of outcomes. Rates follow DfE's definitions: the share of plans issued in the period that were "
+             "issued within 20 weeks.</p>",
+             *_calibration_section(config),
              "<h2>Key figures by calendar year</h2>"]
     for scenario in scenarios:
         label = "Base" if scenario == "base" else scenario

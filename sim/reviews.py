@@ -33,7 +33,7 @@ class Plan:
     fast = False  # no plan is fast-tracked: the fast track is for new assessments
     __slots__ = (
         "seq", "origin", "deadline", "owner", "pending", "closed", "index",
-        "due_day", "in_review", "meeting_day",
+        "due_day", "in_review", "meeting_day", "decision_due", "amendment_due",
     )  # fmt: skip
 
     def __init__(self, seq: int, due_day: float):
@@ -47,6 +47,7 @@ class Plan:
         self.index = -1
         self.in_review = False
         self.meeting_day = math.nan
+        self.decision_due = self.amendment_due = math.nan  # the statutory 4 and 8 weeks
 
 
 class ReviewService:
@@ -161,18 +162,18 @@ class ReviewService:
         self.metrics.count("reviews_completed")
         if now > plan.due_day:
             self.metrics.count("reviews_completed_late")
-        self.team.give(
-            plan,
-            Task(plan, self._decision_hours(), now + self.params.decision_deadline_weeks * DAYS_PER_WEEK,
-                 self._decided, self.model.next_seq()),
-        )
+        plan.decision_due = now + self.params.decision_deadline_weeks * DAYS_PER_WEEK
+        # A review is worked to its end in the order of its due date: the decision on a review
+        # held late does not wait behind the next plans' meetings, so a backlog of overdue reviews
+        # is cleared at the pace the whole review allows, not by holding every meeting first.
+        self.team.give(plan, Task(plan, self._decision_hours(), plan.due_day, self._decided, self.model.next_seq()))
 
     def _decided(self, task: Task) -> None:
         plan = task.item
         now = self.env.now
         m = self.metrics
         m.count("review_decisions")
-        if now <= task.deadline:
+        if now <= plan.decision_due:
             m.count("review_decisions_within_4_weeks")
         u = self._outcome()
         outcomes = self.params.outcomes
@@ -181,27 +182,32 @@ class ReviewService:
             m.count("plans_ceased")
             self._cease(plan)
             return
+        review_due = plan.due_day
         plan.due_day = plan.meeting_day + self._interval
         plan.origin = plan.deadline = plan.due_day
         heapq.heappush(self._due, (plan.due_day, plan.seq, plan))
         if u < outcomes.cease + outcomes.amend:
             m.count("review_decisions_amend")
-            deadline = now + self.params.amendment_deadline_weeks * DAYS_PER_WEEK
-            self.team.give(plan, Task(plan, self._amendment_hours(), deadline, self._amendment_proposed, self.model.next_seq()))
+            plan.amendment_due = now + self.params.amendment_deadline_weeks * DAYS_PER_WEEK
+            self._review_task(plan, self._amendment_hours(), review_due, self._amendment_proposed)
         else:
             m.count("review_decisions_maintain")
+
+    def _review_task(self, plan: Plan, hours: float, review_due: float, on_done) -> None:
+        """A task of the review that was due on `review_due`, in that review's place in the queue."""
+        task = Task(plan, hours, review_due, on_done, self.model.next_seq())
+        task.origin = review_due
+        self.team.give(plan, task)
 
     def _amendment_proposed(self, task: Task) -> None:
         plan = task.item
         self.env.timeout(self.params.amendment_comment_days).callbacks.append(
-            lambda _e: self.team.give(
-                plan, Task(plan, self._amendment_final_hours(), task.deadline, self._amended, self.model.next_seq())
-            )
+            lambda _e: self._review_task(plan, self._amendment_final_hours(), task.deadline, self._amended)
         )
 
     def _amended(self, task: Task) -> None:
         self.metrics.count("amendments_finalised")
-        if self.env.now <= task.deadline:
+        if self.env.now <= task.item.amendment_due:
             self.metrics.count("amendments_within_8_weeks")
 
     # --- measures ------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ class StaffMember:
         hours_per_week: float,
         casework_share: float,
         priority: str,
-        fast_track_share: float = 0.0,
+        fast_track: Any = None,
     ):
         self.env = env
         self.ident = ident
@@ -72,7 +72,7 @@ class StaffMember:
         self.hours_per_week = hours_per_week
         self.casework_share = casework_share
         self.casework_hours_per_day = hours_per_week * fte * casework_share / 7.0
-        self._queue = work_queue(priority, fast_track_share)
+        self._queue = work_queue(priority, fast_track)
         # the workforce's state of this person (joining, leaving, absence, pressure)
         self.joined_day = env.now
         self.resigned = False  # has given notice, or has been told the placement ends

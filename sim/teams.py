@@ -25,7 +25,7 @@ class Team:
         members: list[StaffMember],
         allocation: str,
         priority: str,
-        fast_track_share: float = 0.0,
+        fast_track: Any = None,
     ):
         self.name = name
         self.params = params  # read live: a dated action may change the caseload cap
@@ -37,8 +37,8 @@ class Team:
         self._full: dict[int, StaffMember] = {}  # at their cap: out of the heap until load or cap changes
         for member in members:
             self._touch(member)
-        self._priority = priority, fast_track_share
-        self._pool = work_queue(priority, fast_track_share)
+        self._priority = priority, fast_track
+        self._pool = work_queue(priority, fast_track)
         self._leavers_hours = [0.0, 0.0]  # worked, and could have worked, by people since gone
         self._choose = self._least_loaded if allocation == "least_loaded" else self._round_robin
         self._next_turn = 0

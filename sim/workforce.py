@@ -122,7 +122,7 @@ class Workforce:
         member = StaffMember(
             self.env, self._next_ident, team.role, team.name, contract, fte,
             template.hours_per_week, template.casework_share, self.model.config.policy.priority,
-            self.model.config.policy.fast_track_share,
+            self.model.config.policy,
         )  # fmt: skip
         self._next_ident += 1
         member.available_share = 1.0 - self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR

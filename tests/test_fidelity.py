@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -35,7 +36,7 @@ class Work:
 def test_the_fast_track_has_its_share_of_the_picks_while_its_work_can_be_on_time():
     """Fast-tracked work that can still be on time gets `share` of the picks, earliest deadline
     first; the rest go in the policy's order; late fast-tracked work waits in that order too."""
-    queue = FastTrackQueue("oldest", 0.25)
+    queue = FastTrackQueue("oldest", SimpleNamespace(fast_track_share=0.25))
     for i in range(200):  # older work in the policy's order, and newer fast-tracked work
         queue.push(Work(i, deadline=500.0 + i, origin=float(i)))
         queue.push(Work(1000 + i, deadline=200.0 + (i * 7919) % 200, origin=1000.0 + i, fast=True))
@@ -45,7 +46,7 @@ def test_the_fast_track_has_its_share_of_the_picks_while_its_work_can_be_on_time
     assert [w.deadline for w in fast] == sorted(w.deadline for w in fast) == [200.0 + k for k in range(50)]
     rest = [w for w in taken if not w.fast]
     assert [w.origin for w in rest] == [float(k) for k in range(150)]
-    late = FastTrackQueue("oldest", 0.5)  # once its deadline has passed, fast-tracked work waits its turn
+    late = FastTrackQueue("oldest", SimpleNamespace(fast_track_share=0.5))  # once its deadline has passed, fast-tracked work waits its turn
     for i in range(10):
         late.push(Work(i, deadline=-1.0, origin=float(10 - i), fast=True))
     assert [w.origin for w in (late.take(0.0) for _ in range(10))] == sorted(float(10 - i) for i in range(10))
@@ -53,8 +54,9 @@ def test_the_fast_track_has_its_share_of_the_picks_while_its_work_can_be_on_time
 
 def test_no_fast_track_is_the_policy_order_itself():
     """Share 0 is the plain policy queue, so every result without it is what it was."""
-    assert isinstance(work_queue("deadline", 0.0), WorkQueue)
-    assert isinstance(work_queue("deadline", 0.3), FastTrackQueue)
+    assert isinstance(work_queue("deadline", SimpleNamespace(fast_track_share=0.0)), WorkQueue)
+    assert isinstance(work_queue("deadline", None), WorkQueue)
+    assert isinstance(work_queue("deadline", SimpleNamespace(fast_track_share=0.3)), FastTrackQueue)
 
 
 # --- a Devon-sized service at a chosen capacity ----------------------------------------------------
