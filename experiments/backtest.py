@@ -133,8 +133,8 @@ def score(sen2, records: list[dict], forecasts: dict[str, np.ndarray], year: int
         for k, measure in enumerate(MEASURES):
             row = {"authority": la, "year": year, "measure": measure, "status": r["status"],
                    "actual": actual[measure], "baseline": baseline[measure]}
-            if r["status"] == "ok":
-                values = forecasts[la][:, k]
+            if r["status"] == "ok" and np.isfinite(forecasts[la][:, k]).any():
+                values = forecasts[la][:, k]  # an authority whose runs issue no plan has no on-time rate
                 low, high = np.nanpercentile(values, [5, 95])
                 # the middle of the range of outcomes: the replications' spread is skewed where a
                 # parameter is drawn on a log or logit scale, and the mean follows the long tail

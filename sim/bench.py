@@ -38,7 +38,7 @@ class Workload:
 
 WORKLOADS = {
     "W1": Workload("W1", "Devon, 60 months, one replication, full model", "configs/devon.yaml", 60, 1, 0.5, repeats=5),
-    "W2": Workload("W2", "England: 152 authorities, 60 months, one replication", "configs/england.yaml", 60, 1, 40.0, 2048),
+    "W2": Workload("W2", "England: 152 authorities, 60 months, one replication", "configs/england_benchmark.yaml", 60, 1, 40.0, 2048),
     "W3": Workload("W3", "100 replications of W1 on all cores", "configs/devon.yaml", 60, 100, 60.0),
     "W4": Workload("W4", "20 replications of Devon for 36 months, end to end", "configs/devon.yaml", 36, 20, 3.0),
 }
@@ -50,7 +50,7 @@ EXTRA = {
 }
 SMOKE = {
     "W1": Workload("W1", "smoke: example, 6 months", "configs/example.yaml", 6, 1, 60.0),
-    "W2": Workload("W2", "smoke: England, 1 month", "configs/england.yaml", 1, 1, 60.0, 2048),
+    "W2": Workload("W2", "smoke: England, 1 month", "configs/england_benchmark.yaml", 1, 1, 60.0, 2048),
     "W3": Workload("W3", "smoke: 4 replications of the example", "configs/example.yaml", 6, 4, 60.0),
     "W4": Workload("W4", "smoke: 2 replications end to end", "configs/example.yaml", 3, 2, 60.0),
 }

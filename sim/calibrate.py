@@ -42,6 +42,7 @@ import datetime as dt
 import math
 import re
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -56,6 +57,20 @@ from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty,
 from sim.estimate import open_assessments
 from sim.runner import run, simulate
 from sim.uncertainty import from_free, to_free
+
+def _nanmean(values, axis=None):
+    """The mean of what is not missing; missing (quietly) where nothing is: a year with no plan
+    issued has no on-time rate."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(values, axis=axis)
+
+
+def _nanvar(values, axis=None, ddof=0):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanvar(values, axis=axis, ddof=ddof)
+
 
 # measure -> (how a period aggregates the monthly metric, the metric)
 MEASURES = {
@@ -380,7 +395,7 @@ def _window_task(args) -> np.ndarray:
 
 
 def _window_j(moments: np.ndarray, observed: dict[str, float], variance: dict[str, float], factor: float) -> float:
-    mean = np.nanmean(moments, axis=0)
+    mean = _nanmean(moments, axis=0)
     j = (mean[0] - observed["plans_issued"]) ** 2 / (variance["plans_issued"] * factor)
     if "on_time_rate" in observed:
         rate = mean[1] if not np.isnan(mean[1]) else 0.0
@@ -562,7 +577,7 @@ def calibrate(
         return {**shared, **(dict(zip(yearly_paths, yearly[-1])) if windows else {})}
 
     def forward_j(values: dict[str, float]) -> float:
-        mean = np.nanmean(runs.forward_moments(values), axis=0)
+        mean = _nanmean(runs.forward_moments(values), axis=0)
         return float(np.nansum((mean - fwd_obs) ** 2 / (fwd_var * factor)))
 
     def fit_given(shared: dict[str, float]) -> tuple[float, list[list[float]]]:
@@ -615,11 +630,11 @@ def calibrate(
                 if m in variance[i]:
                     draws = spread[i][:, col]
                     if np.sum(~np.isnan(draws)) > 1:
-                        variance[i][m] = max(variance[i][m], float(np.nanvar(draws, ddof=1)))
+                        variance[i][m] = max(variance[i][m], float(_nanvar(draws, ddof=1)))
         starts[:] = [dict(zip(yearly_paths, v)) for v in yearly[:n_w]]
     if not forward.empty:
         draws = runs.forward_moments(forward_values(yearly, shared), VARIANCE_REPS)
-        fwd_var = np.maximum(fwd_var, np.nan_to_num(np.nanvar(draws, axis=0, ddof=1)))
+        fwd_var = np.maximum(fwd_var, np.nan_to_num(_nanvar(draws, axis=0, ddof=1)))
     shared = fit_all()
     _, yearly = fit_given(shared)
 
@@ -644,9 +659,9 @@ def calibrate(
         out = np.full(len(labels), np.nan)
         for row, (_, _, key) in enumerate(labels):
             if key[0] == "w" and key[1] in wm:
-                out[row] = np.nanmean(wm[key[1]][:, key[2]])
+                out[row] = _nanmean(wm[key[1]][:, key[2]])
             elif key[0] == "f" and fm is not None:
-                out[row] = np.nanmean(fm[:, key[1]])
+                out[row] = _nanmean(fm[:, key[1]])
         return out
 
     # The variance of each observation as one draw of the process, from replications at the
@@ -658,8 +673,8 @@ def calibrate(
     simulated = np.full(len(labels), np.nan)
     for row, (_, measure, key) in enumerate(labels):
         draws = wm[key[1]][:, key[2]] if key[0] == "w" else fm[:, key[1]]
-        simulated[row] = np.nanmean(draws[:reps])
-        process = float(np.nanvar(draws, ddof=1)) if np.sum(~np.isnan(draws)) > 1 else 0.0
+        simulated[row] = _nanmean(draws[:reps])
+        process = float(_nanvar(draws, ddof=1)) if np.sum(~np.isnan(draws)) > 1 else 0.0
         var_list[row] = max(var_list[row] / factor, process) * factor
     columns: list[tuple[str, int | None, Parameter]] = [("y", i, p) for i in range(n_rows) for p in yearly_specs]
     columns += [("s", None, p) for p in shared_params]

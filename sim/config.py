@@ -531,20 +531,33 @@ class NationalTotals(Strict):
 
 
 class National(Strict):
-    """Many authorities, each running the template's service at its own size.
+    """Many authorities, each its own service, simulated apart and added up. Either
 
-    Each authority's requests and plans in force come from the authorities table; its staff,
-    establishment, agency caps, open assessments and cohorts are the template's scaled to match
-    (teams that review plans by plans in force, the others by requests).
+    - `services`: a folder of service configurations, one per authority (each drafted and
+      calibrated on its own history: configs/england.yaml), or
+    - `template` and `authorities`: the template's service at each authority's size (requests and
+      plans in force from the table; staff, establishment, agency caps, open assessments and cohorts
+      scaled to match: teams that review plans by plans in force, the others by requests).
     """
 
     name: str
-    template: str  # a service configuration, relative to this file
-    authorities: str  # CSV with columns authority, requests_per_year, plans_in_force; relative to this file
+    services: str | None = None  # a folder of service configurations, relative to this file
+    template: str | None = None  # a service configuration, relative to this file
+    authorities: str | None = None  # CSV: authority, requests_per_year, plans_in_force; relative to this file
     # rescale every authority in proportion so that the national totals are these
     scale_to: NationalTotals | None = None
     seed: NonNegativeInt = 0
-    months: PositiveInt | None = None  # default: the template's
+    months: PositiveInt | None = None  # default: the services' (or the template's)
+
+    @model_validator(mode="after")
+    def _one_form(self):
+        if (self.services is None) == (self.template is None):
+            raise ValueError("expected either services (a folder of configurations) or template and authorities")
+        if self.template is not None and self.authorities is None:
+            raise ValueError("expected authorities (the table of sizes) with template")
+        if self.services is not None and (self.authorities is not None or self.scale_to is not None):
+            raise ValueError("expected no authorities or scale_to with services: each service has its own size")
+        return self
 
 
 def check_numeric(config: "Config", dotted: str, value: float, where: str) -> None:

@@ -44,15 +44,19 @@ class Authority:
 
 @dataclass
 class NationalModel:
-    """A national configuration with what it names loaded: the template and the authorities."""
+    """A national configuration with what it names loaded: the template and the authorities, or
+    each authority's own service (then `template` is the first of them, for the calendar)."""
 
     source: str
     national: National
     template: Config
     authorities: list[Authority]
+    own_services: list[tuple[str, Config]] | None = None
 
     def services(self) -> list[tuple[str, Config]]:
-        """Each authority's configuration, in the order of the table."""
+        """Each authority's configuration, in the order of the table (or of the folder)."""
+        if self.own_services is not None:
+            return list(self.own_services)
         return [(a.name, sized_service(self.template, a, self.source)) for a in self.authorities]
 
 
@@ -74,9 +78,10 @@ class NationalResult:
 
 
 def is_national(path: str | Path) -> bool:
-    """Is this file a national configuration (it names a template) rather than one service's?"""
+    """Is this file a national configuration (it names a template or a folder of services)
+    rather than one service's?"""
     raw = read_yaml(Path(path))
-    return isinstance(raw, dict) and "template" in raw
+    return isinstance(raw, dict) and ("template" in raw or "services" in raw)
 
 
 def load_national(path: str | Path) -> NationalModel:
@@ -84,6 +89,8 @@ def load_national(path: str | Path) -> NationalModel:
     national = parse_national(read_yaml(path), str(path))
     from sim.config import load_config
 
+    if national.services is not None:
+        return _load_services(path, national)
     try:
         template = load_config(path.parent / national.template)
     except ConfigError as exc:
@@ -102,6 +109,33 @@ def load_national(path: str | Path) -> NationalModel:
     if national.scale_to is not None:
         authorities = rescale(authorities, national.scale_to.plans_in_force, national.scale_to.requests_per_year)
     return NationalModel(str(path), national, template, authorities)
+
+
+def _load_services(path: Path, national: National) -> NationalModel:
+    """Every service configuration in the folder, sorted by file name; all start on one date."""
+    from sim.config import load_config
+
+    folder = path.parent / national.services
+    files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
+    if not files:
+        raise ConfigError(f"{path}: services: expected a folder of service configurations (*.yaml), "
+                          f"found none in {folder}")
+    services = []
+    for file in files:
+        try:
+            config = load_config(file)
+        except ConfigError as exc:
+            raise ConfigError(f"{path}: services: {exc}") from None
+        services.append((file.stem, config))
+    first = services[0][1]
+    for name, config in services:
+        if (config.start_date, config.warm_up_months) != (first.start_date, first.warm_up_months):
+            raise ConfigError(f"{path}: services: {name}.yaml starts on {config.start_date} (warm-up "
+                              f"{config.warm_up_months}); expected every service to start on {first.start_date} "
+                              f"(warm-up {first.warm_up_months}), as {services[0][0]}.yaml does")
+    authorities = [Authority(name, c.demand.requests_per_month * 12, c.initial_state.plans_in_force)
+                   for name, c in services]
+    return NationalModel(str(path), national, first, authorities, services)
 
 
 def read_authorities(path: Path) -> list[Authority]:
@@ -323,17 +357,24 @@ def write_national(result: NationalResult, model: NationalModel, out_dir: str | 
         result.metrics.to_parquet(staging / "metrics.parquet", index=False)
         result.metrics.to_csv(staging / "metrics.csv", index=False, date_format="%Y-%m-%d")
         result.by_authority.to_parquet(staging / "authorities.parquet", index=False)
-        (staging / "template.yaml").write_text(dump_config(model.template), encoding="utf-8")
-        pd.DataFrame(
-            [{"authority": a.name, "requests_per_year": a.requests_per_year, "plans_in_force": a.plans_in_force}
-             for a in model.authorities]
-        ).to_csv(staging / "authorities.csv", index=False)
-        repeat = model.national.model_copy(update={
-            "template": "template.yaml", "authorities": "authorities.csv", "scale_to": None,
-            "seed": result.seed, "months": result.months,
-        })  # fmt: skip
+        if model.own_services is not None:
+            (staging / "services").mkdir()
+            for name, config in model.own_services:
+                (staging / "services" / f"{name}.yaml").write_text(dump_config(config), encoding="utf-8")
+            repeat = model.national.model_copy(update={"services": "services", "seed": result.seed,
+                                                       "months": result.months})
+        else:
+            (staging / "template.yaml").write_text(dump_config(model.template), encoding="utf-8")
+            pd.DataFrame(
+                [{"authority": a.name, "requests_per_year": a.requests_per_year, "plans_in_force": a.plans_in_force}
+                 for a in model.authorities]
+            ).to_csv(staging / "authorities.csv", index=False)
+            repeat = model.national.model_copy(update={
+                "template": "template.yaml", "authorities": "authorities.csv", "scale_to": None,
+                "seed": result.seed, "months": result.months,
+            })  # fmt: skip
         (staging / "config.yaml").write_text(
-            yaml.safe_dump(repeat.model_dump(mode="json"), sort_keys=False, allow_unicode=True), encoding="utf-8"
+            yaml.safe_dump(repeat.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True), encoding="utf-8"
         )
         provenance = {
             "package": "sendsim",

@@ -151,9 +151,9 @@ def test_an_authoritys_seed_does_not_depend_on_the_others(tmp_path, national_res
 
 
 def test_the_shipped_england_config_sizes_england(tmp_path):
-    """configs/england.yaml: 152 authorities from SEN2, scaled to about 640,000 plans in force and
+    """configs/england_benchmark.yaml: 152 authorities from SEN2, scaled to about 640,000 plans in force and
     155,000 requests a year, each a valid service."""
-    model = load_national(ROOT / "configs" / "england.yaml")
+    model = load_national(ROOT / "configs" / "england_benchmark.yaml")
     assert len(model.authorities) == 152
     assert sum(a.plans_in_force for a in model.authorities) == pytest.approx(640_000, rel=1e-4)
     assert sum(a.requests_per_year for a in model.authorities) == pytest.approx(155_000)
@@ -238,3 +238,81 @@ def test_a_missing_template_or_table_names_the_national_file_and_the_missing_one
             load_national(path)
         message = str(caught.value)
         assert message.startswith(f"{path}: {key}: ") and missing in message and "cannot read" in message
+
+
+# --- a folder of services, each its own ----------------------------------------------------------
+
+
+def _services(folder: Path, changes: dict[str, dict]) -> Path:
+    """A national configuration naming a folder of services: the example, changed per authority."""
+    (folder / "services").mkdir()
+    for name, change in changes.items():
+        raw = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text(encoding="utf-8"))
+        for dotted, value in change.items():
+            node = raw
+            *parents, leaf = dotted.split(".")
+            for key in parents:
+                node = node[key]
+            node[leaf] = value
+        (folder / "services" / f"{name}.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    path = folder / "national.yaml"
+    path.write_text(yaml.safe_dump({"name": "Own services", "services": "services", "seed": 3}), encoding="utf-8")
+    return path
+
+
+def test_a_folder_of_own_services_is_simulated_apart_and_added_up(tmp_path):
+    """Each authority runs its own configuration on its own seed; the national counts and stocks
+    are the sums of theirs, and the folder written repeats the run."""
+    path = _services(tmp_path, {"north": {"demand.requests_per_month": 60},
+                                "south": {"initial_state.plans_in_force": 900, "assessment.effort_scale": 1.4}})
+    model = load_national(path)
+    assert [name for name, _ in model.services()] == ["north", "south"]
+    assert model.services()[1][1].assessment.effort_scale == 1.4  # its own, not scaled from a template
+    result = run_national(model, months=MONTHS, jobs=1)
+    for name, config in model.services():
+        alone = wide(run(config, seed=authority_seed(3, name), months=MONTHS, cases=False).metrics)
+        mine = wide(result.by_authority[result.by_authority["authority"] == name].drop(columns="authority"))
+        assert_frame_equal(mine, alone)
+    national = wide(result.metrics)
+    by = {n: wide(result.by_authority[result.by_authority["authority"] == n].drop(columns="authority"))
+          for n in ("north", "south")}
+    for metric in ("requests_received", "plans_issued", "plans_in_force"):
+        assert national[metric].tolist() == (by["north"][metric] + by["south"][metric]).tolist()
+    out = tmp_path / "out"
+    from sim.national import write_national
+
+    write_national(result, model, out)
+    again = run_national(out / "config.yaml", jobs=1)
+    assert_frame_equal(again.metrics, result.metrics)
+
+
+def test_services_that_start_on_different_dates_are_refused(tmp_path):
+    path = _services(tmp_path, {"a": {}, "b": {"start_date": "2022-01-01"}})
+    with pytest.raises(ConfigError, match=r"b.yaml starts on 2022-01-01"):
+        load_national(path)
+
+
+def test_a_national_configuration_names_services_or_a_template_not_both(tmp_path):
+    path = _services(tmp_path, {"a": {}})
+    raw = yaml.safe_load(path.read_text())
+    raw["template"] = "x.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    with pytest.raises(ConfigError, match="either services"):
+        load_national(path)
+    (tmp_path / "empty").mkdir()
+    path.write_text(yaml.safe_dump({"name": "x", "services": "empty"}))
+    with pytest.raises(ConfigError, match="found none"):
+        load_national(path)
+
+
+@pytest.mark.skipif(not any((ROOT / "configs" / "england").glob("*.yaml")), reason="configs/england not built")
+def test_the_shipped_england_is_every_authority_calibrated_from_its_census():
+    """configs/england.yaml: one calibrated service per authority, each from its own January 2023
+    census; together England's 517,048 plans (less authorities SEN2 gives no requests for)."""
+    model = load_national(ROOT / "configs" / "england.yaml")
+    services = model.services()
+    assert len(services) >= 148
+    assert all(c.start_date.isoformat() == "2023-01-01" and c.calibration is not None for _, c in services)
+    assert all(c.uncertainty is not None and max(c.history) == 2022 for _, c in services)
+    plans = sum(c.initial_state.plans_in_force for _, c in services)
+    assert 500_000 <= plans <= 517_048
