@@ -67,7 +67,7 @@ def calibrate_one(sen2_dir: str, la: str, year: int, reps: int, folder: str, ove
         fitted = calibrate(config, reps=reps, jobs=1)
         path = Path(folder) / f"{_slug(la)}.yaml"
         path.write_text(dump_config(fitted.config), encoding="utf-8")
-        record.update(status="ok", config=str(path), years=fitted.years,
+        record.update(status="ok", config=path.name, years=fitted.years,
                       yearly={p: [v[k] for v in fitted.yearly] for k, (p, *_) in enumerate(YEARLY)},
                       objective=fitted.objective, runs=fitted.runs, seconds=time.perf_counter() - t0,
                       verdict=fitted.verdict())
@@ -97,16 +97,17 @@ def pooled_drift(records: list[dict]) -> dict[str, float]:
     return out
 
 
-def forecast_one(record: dict, drift: dict[str, float], forecast_reps: int, seed: int) -> np.ndarray:
+def forecast_one(record: dict, drift: dict[str, float], forecast_reps: int, seed: int, folder: str) -> np.ndarray:
     """Plans in force at the year's end, plans issued and on-time rate of each replication."""
-    config = load_config(record["config"])
+    path = Path(folder) / Path(record["config"]).name  # kept beside the record, wherever the folder is
+    config = load_config(path)
     u = config.uncertainty
     if u is not None:
         # the calibration's own estimate of the last year, moved by a year's drift pooled over
         # every authority (in place of the authority's own path pooled with the default)
         raw = config.model_dump(mode="json")
         raw["uncertainty"]["drift"] = [drift.get(path, d) for path, d in zip(u.parameters, u.drift or [0.0] * len(u.parameters))]
-        config = parse_config(raw, record["config"])
+        config = parse_config(raw, str(path))
     out = np.empty((forecast_reps, 3))
     # each authority its own seeds: one set for all would draw the same parameter deviations for
     # every authority, and the whole back-test would lean the way those few draws lean
@@ -276,7 +277,7 @@ def main(argv=None) -> int:
     drift = pooled_drift(ordered)
     forecasts = {}
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = {pool.submit(forecast_one, r, drift, args.forecast_reps, args.seed): r["authority"]
+        futures = {pool.submit(forecast_one, r, drift, args.forecast_reps, args.seed, str(folder)): r["authority"]
                    for r in ordered if r["status"] == "ok"}
         for future in as_completed(futures):
             forecasts[futures[future]] = future.result()

@@ -1,4 +1,4 @@
-"""The authorities table of configs/england.yaml, from DfE's SEN2 files.
+"""The authorities table of configs/england_benchmark.yaml, from DfE's SEN2 files.
 
     .venv/bin/python experiments/england_authorities.py [--sen2 ../shared/data/sen2] [--year 2022]
 

@@ -6,10 +6,10 @@ from sim import bench
 
 
 def test_smoke_suite_runs_every_workload_and_reports_it(capsys):
-    """`python -m sim.bench --smoke` runs W1-W4 and prints a row for each, with the W3 efficiency."""
+    """`python -m sim.bench --smoke` runs W1-W4 and C1 and prints a row for each, with the W3 efficiency."""
     assert bench.main(["--smoke"]) == 0
     printed = capsys.readouterr().out
-    for name in ("W1", "W2", "W3", "W4"):
+    for name in ("W1", "W2", "W3", "W4", "C1"):
         assert f"| {name} |" in printed
     assert "parallel efficiency" in printed
 

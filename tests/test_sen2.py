@@ -22,7 +22,7 @@ from sim.config import ConfigError, load_config, parse_config
 from sim.init_config import build_config, draft_config
 from sim.sen2 import SUPPRESSION_CODES, DataError, authorities, history, read_sen2
 
-REAL_SEN2 = Path("/work/shared/data/sen2")
+REAL_SEN2 = Path(__file__).parents[2] / "shared" / "data" / "sen2"  # ../shared beside the project
 
 GEO = "time_period,time_identifier,geographic_level,country_code,country_name,region_code,region_name,new_la_code,old_la_code,la_name,breakdown_topic,breakdown"
 NATIONAL = "National,E92000001,England,,,,,"
