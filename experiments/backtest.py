@@ -136,7 +136,7 @@ def score(sen2, records: list[dict], forecasts: dict[str, np.ndarray], year: int
                    "actual": actual[measure], "baseline": baseline[measure]}
             if r["status"] == "ok" and np.isfinite(forecasts[la][:, k]).any():
                 values = forecasts[la][:, k]  # an authority whose runs issue no plan has no on-time rate
-                low, high = np.nanpercentile(values, [5, 95])
+                low, high = prediction_interval(values)
                 # the middle of the range of outcomes: the replications' spread is skewed where a
                 # parameter is drawn on a log or logit scale, and the mean follows the long tail
                 row.update(forecast=float(np.nanmedian(values)), forecast_mean=float(np.nanmean(values)),
@@ -150,6 +150,21 @@ def score(sen2, records: list[dict], forecasts: dict[str, np.ndarray], year: int
                                        (table["baseline"] - table["actual"]) / table["actual"])
     table["in_90pc_range"] = (table["forecast_p5"] <= table["actual"]) & (table["actual"] <= table["forecast_p95"])
     return table
+
+
+def prediction_interval(values: np.ndarray) -> tuple[float, float]:
+    """The 90% range of outcomes from n replications, by their order statistics: the k-th lowest to
+    the k-th highest, k = max(1, floor(0.05 (n + 1))), which covers a new outcome from the same
+    distribution with probability (n + 1 - 2k) / (n + 1), 90.5% at n = 20 whatever the distribution.
+    (The interpolated 5th-95th percentile of so few runs covers less: about 76% at n = 10.)"""
+    x = np.sort(values[np.isfinite(values)])
+    k = max(1, int(0.05 * (len(x) + 1)))
+    return float(x[k - 1]), float(x[len(x) - k])
+
+
+def nominal_coverage(n: int) -> float:
+    k = max(1, int(0.05 * (n + 1)))
+    return (n + 1 - 2 * k) / (n + 1)
 
 
 def summary(table: pd.DataFrame, records: list[dict]) -> pd.DataFrame:
@@ -194,8 +209,10 @@ def render(year: int, table: pd.DataFrame, summ: pd.DataFrame, records: list[dic
                      f"{show(r.measure, r.baseline_median_abs_error)} | ≤ {show(r.measure, r.goal)}: {met} | "
                      f"{r.in_90pc_range:.0%} | {r.correlation:.2f} ({r.baseline_correlation:.2f}) |")
     lines += ["", f"Errors of plans in force and plans issued are relative to the actual; on-time errors are in "
-              f"percentage points. The 90% range is the 5th to 95th percentile of the {args.forecast_reps} "
-              "replications; the forecast is their median (the mean is in the CSV).", ""]
+              f"percentage points. The forecast is the median of the {args.forecast_reps} replications (the mean "
+              f"is in the CSV); the 90% range runs from their lowest to their highest, which a new outcome of the "
+              f"same model falls within with probability {nominal_coverage(args.forecast_reps):.1%} (order "
+              "statistics, whatever the distribution).", ""]
     if failed:
         lines.append(f"Failed to draft, calibrate or run ({len(failed)}):")
         lines += [f"- {r['authority']}: {r['reason']}" for r in failed]
@@ -249,7 +266,10 @@ def main(argv=None) -> int:
     parser.add_argument("--year", type=int, default=2022)
     parser.add_argument("--la", nargs="+", default=None, help="authorities (default: every one in the files)")
     parser.add_argument("--reps", type=int, default=2, help="replications an evaluation in the calibration")
-    parser.add_argument("--forecast-reps", type=int, default=10)
+    # 20, not the 10 the issue proposed: with 10 runs no range of them is a 90% range (the widest,
+    # lowest to highest, covers 82%; the interpolated 5th-95th percentile about 76%), so coverage
+    # could not be judged against 80-95%; with 20 the lowest to highest covers 90.5%
+    parser.add_argument("--forecast-reps", type=int, default=20)
     parser.add_argument("--jobs", type=int, default=len(os.sched_getaffinity(0)))
     parser.add_argument("--seed", type=int, default=10_000)
     parser.add_argument("--out", default=str(HERE / "results"))

@@ -1,7 +1,9 @@
 """sendsim: a discrete-event simulator of an English local authority's SEND 0-25 service."""
 
 from sim.config import Config, ConfigError, load_config
+from sim.experiment import load_results
 from sim.national import load_national, run_national
 from sim.runner import Result, run, write_result
 
-__all__ = ["Config", "ConfigError", "Result", "load_config", "load_national", "run", "run_national", "write_result"]
+__all__ = ["Config", "ConfigError", "Result", "load_config", "load_national", "load_results", "run", "run_national",
+           "write_result"]

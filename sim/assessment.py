@@ -1,6 +1,6 @@
 """The EHC needs assessment: one case per request, on the statutory 20-week clock.
 
-    request ─ decision to assess (caseworker; some refused, deadline week 6)
+    request ─ decision to assess (caseworker; some refused, some withdrawn, deadline week 6)
             ─ advice: EP advice (an educational psychologist's work) and other advice
               (external delays), in parallel; an exception adds a delay that stops the clock
             ─ draft plan (caseworker; some end with no plan, deadline week 16)
@@ -34,7 +34,7 @@ STAGE_ORDER = ("decision", "advice", "draft_plan", "final_plan")
 class Case:
     __slots__ = (
         "seq", "origin", "deadline", "owner", "pending", "closed", "initial",
-        "exception", "refused", "no_plan",
+        "exception", "refused", "withdrawn", "no_plan",
         "decision_hours", "ep_hours", "other_advice_days", "draft_hours", "final_hours",
         "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
         "final_day", "end_day", "outcome", "advice_waiting", "fast",
@@ -84,6 +84,7 @@ class AssessmentService:
             "exception": streams.uniform("assessment.exception"),
             "exception_weeks": streams.sampler("assessment", params, "exception_delay_weeks"),
             "refusal": streams.uniform("assessment.refusal"),
+            "withdrawal": streams.uniform("assessment.withdrawal"),
             "no_plan": streams.uniform("assessment.no_plan"),
             "decision_hours": streams.sampler("assessment", params, "decision_hours"),
             "ep_hours": streams.sampler("assessment", params, "ep_advice_hours"),
@@ -124,6 +125,7 @@ class AssessmentService:
         case.exception = d["exception"]() < self.params.exception_probability
         exception_days = d["exception_weeks"]() * DAYS_PER_WEEK
         case.refused = d["refusal"]() < self.params.refusal_probability
+        case.withdrawn = d["withdrawal"]() < self.params.withdrawal_probability
         case.no_plan = d["no_plan"]() < self.params.no_plan_probability
         case.decision_hours = d["decision_hours"]()
         case.ep_hours = d["ep_hours"]()
@@ -181,6 +183,9 @@ class AssessmentService:
         if case.refused:
             self.metrics.count("refusals")
             self._close(case, "refused")
+        elif case.withdrawn:
+            self.metrics.count("requests_withdrawn")
+            self._close(case, "withdrawn")
         else:
             self._request_advice(case)
 

@@ -97,7 +97,8 @@ REJECT_BELOW = 0.05
 MAX_FREE_SD = 2.0
 VARIANCE_REPS = 8  # replications at the estimate from which each observation's variance is read
 WINDOW_XATOL = 0.02  # a year's parameters are fitted to about 2% on their fitting scale
-WINDOW_MAX_EVALUATIONS = 40
+WINDOW_MAX_EVALUATIONS = 30
+WINDOW_COORDINATE_STEPS = 10  # each one-parameter search before the simplex
 
 
 class CalibrationError(ConfigError):
@@ -316,6 +317,13 @@ def observation_variance(measure: str, observed: float, n: float) -> float:
 # --- the windows ---------------------------------------------------------------------------------
 
 
+def withdrawal_share(requests: float, refusals: float, completed: float) -> float:
+    """Of the requests not refused, the share SEN2 shows neither refused nor assessed in the year:
+    1 - completed / (requests - refusals), within 0 and 0.95."""
+    agreed = requests - refusals
+    return round(min(max(1.0 - completed / agreed, 0.0), 0.95), 4) if agreed > 0 else 0.0
+
+
 def _teams_share_plans(config: Config) -> bool:
     return config.team_for("assessments") == config.team_for("plans")
 
@@ -347,6 +355,9 @@ def build_windows(config: Config, history: pd.DataFrame) -> list[Window]:
         assessment["refusal_probability"] = min(refusals / requests, 1.0)
         if no_plan is not None and issued + no_plan > 0:
             assessment["no_plan_probability"] = no_plan / (issued + no_plan)
+        # requests neither refused nor assessed in the year (withdrawn, or never decided) do not
+        # reach the pipeline: the flows through it are the assessments completed
+        assessment["withdrawal_probability"] = withdrawal_share(requests, refusals, issued + (no_plan or 0.0))
         raw["assessment"] = assessment
         census = figures.get("plans_in_force_january")
         raw["initial_state"] = {
@@ -408,8 +419,10 @@ def _yearly_parameters(config: Config) -> list[Parameter]:
 
 
 def _fit_window(args) -> tuple[list[float], float, int]:
-    """One year's capacity and fast-track share, given the shared values: Nelder-Mead on their
-    fitting scales (scipy), from the configuration's values."""
+    """One year's capacity and fast-track share, given the shared values, on their fitting scales
+    (scipy). The plans a year issues depend mostly on its capacity and its on-time rate on its
+    fast-track share, so each is searched in turn (bounded Brent, twice round), which crosses the
+    long valley between them that a simplex alone creeps along; Nelder-Mead then polishes both."""
     config, observed, variance, factor, shared, seeds, start = args
     yearly = _yearly_parameters(config)
     if "on_time_rate" not in observed:
@@ -424,6 +437,15 @@ def _fit_window(args) -> tuple[list[float], float, int]:
         return _window_j(_window_moments(config, values_at(z), seeds), observed, variance, factor)
 
     z0 = np.array([p.to_free(start.get(p.path, p.start)) for p in yearly])
+    for _ in range(2 if len(yearly) > 1 else 1):
+        for k, p in enumerate(yearly):
+            def along(zk, k=k):
+                z = z0.copy()
+                z[k] = zk
+                return j(z)
+            found = optimize.minimize_scalar(along, method="bounded", bounds=(p.to_free(p.low), p.to_free(p.high)),
+                                             options={"xatol": 0.05, "maxiter": WINDOW_COORDINATE_STEPS})
+            z0[k] = found.x
     simplex = np.vstack([z0] + [z0 + 0.4 * np.eye(len(z0))[i] for i in range(len(z0))])
     result = optimize.minimize(j, z0, method="Nelder-Mead", options={
         "initial_simplex": simplex, "xatol": WINDOW_XATOL, "fatol": 0.05, "maxfev": WINDOW_MAX_EVALUATIONS})
@@ -555,7 +577,7 @@ def calibrate(
     shared_params = [parameter(config, p) for p in paths]
     runs = _Runs(config, windows, forward, reps, seed, jobs)
     n_w, n_s, n_y = len(windows), len(shared_params), len(YEARLY)
-    per_fit = reps * (WINDOW_MAX_EVALUATIONS * n_w + (1 if not forward.empty else 0))
+    per_fit = reps * ((WINDOW_MAX_EVALUATIONS + 4 * WINDOW_COORDINATE_STEPS) * n_w + (1 if not forward.empty else 0))
     expected = per_fit * (max_evaluations if shared_params else 1) + reps * (n_w + 1) * (1 + 2 * (n_y + n_s))
     done = [0]
     if progress:

@@ -78,6 +78,9 @@ class Assessment(Strict):
 
     decision_hours: Distribution
     refusal_probability: float = Probability
+    # Of the requests not refused, the share withdrawn (or never decided) before an assessment:
+    # SEN2 counts such requests, neither refused nor assessed, only from 2022.
+    withdrawal_probability: float = Field(0.0, ge=0.0, le=1.0)
     ep_advice_hours: Distribution
     # Health, social care and school advice arrive from outside; this is the slowest of them.
     other_advice_weeks: Distribution

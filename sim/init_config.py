@@ -229,9 +229,19 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         exceptions = NATIONAL_EXCEPTIONS
         exception_note = "national ~6% (DOMAIN.md): SEN2 plans issued not published"
     refusal, no_plan, exceptions = round(refusal, 3), round(no_plan, 3), round(exceptions, 3)
+    from sim.calibrate import withdrawal_share
+
+    if issued is not None and no_plan_n is not None:
+        refused = not_assess if not_assess is not None else requests * refusal
+        withdrawal = withdrawal_share(requests, refused, issued + no_plan_n)
+        withdrawal_note = (f"SEN2 {y}: {fmt_count(requests - refused)} requests not refused, {fmt_count(issued + no_plan_n)} "
+                           "assessments completed; the rest neither refused nor assessed (withdrawn or undecided)")
+    else:
+        withdrawal, withdrawal_note = 0.0, "assumption: SEN2 assessments completed not published"
     from_data += [
         ("assessment.refusal_probability", f"{refusal:.3f} ({refusal_note})"),
         ("assessment.no_plan_probability", f"{no_plan:.3f} ({no_plan_note})"),
+        ("assessment.withdrawal_probability", f"{withdrawal:.3f} ({withdrawal_note})"),
         ("assessment.exception_probability", f"{exceptions:.3f} ({exception_note})"),
     ]
 
@@ -306,7 +316,8 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     # staff: sized from caseload benchmarks and hours, for a person to replace -----------------------
     caseworker_hours = HOURS_PER_WEEK * CASEWORK_SHARE * WORKING_WEEKS * TARGET_UTILISATION
     ep_hours = HOURS_PER_WEEK * EP_CASEWORK_SHARE * WORKING_WEEKS * TARGET_UTILISATION
-    assessment_hours = requests * (_mean("decision_hours") + (1 - refusal) * (
+    assessed = (1 - refusal) * (1 - withdrawal)  # share of requests that reach an assessment
+    assessment_hours = requests * (_mean("decision_hours") + assessed * (
         _mean("draft_plan_hours") + (1 - no_plan) * _mean("final_plan_hours")))
     by_caseload = open_total / ASSESSMENT_CASELOAD
     by_hours = assessment_hours / caseworker_hours
@@ -314,7 +325,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     review_by_caseload = plans_in_force / REVIEW_CASELOAD
     review_by_hours = plans_in_force * REVIEW_HOURS_PER_PLAN / caseworker_hours
     review_staff = max(1, math.ceil(max(review_by_caseload, review_by_hours)))
-    ep_demand = requests * (1 - refusal) * _mean("ep_advice_hours")
+    ep_demand = requests * assessed * _mean("ep_advice_hours")
     ep_staff = max(1, math.ceil(ep_demand / ep_hours))
     caseworkers = assessment_staff + review_staff
     agency_cap = max(1, math.ceil(AGENCY_CAP_SHARE * caseworkers))
@@ -340,6 +351,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         "assessment": {
             "decision_hours": EFFORT["decision_hours"][0],
             "refusal_probability": refusal,
+            "withdrawal_probability": withdrawal,
             "ep_advice_hours": EFFORT["ep_advice_hours"][0],
             "other_advice_weeks": EFFORT["other_advice_weeks"][0],
             "exception_probability": exceptions,
@@ -403,12 +415,12 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         header += ["", "Notes on the data:"] + [f"  - {n}" for n in notes]
     text = _render(raw, header, {
         "growth": growth_note, "requests": f"SEN2 {y}: {fmt_count(requests)} requests / 12",
-        "refusal": refusal_note, "no_plan": no_plan_note, "exceptions": exception_note,
+        "refusal": refusal_note, "no_plan": no_plan_note, "exceptions": exception_note, "withdrawal": withdrawal_note,
         "plans": plans_note, "ceasing": ceasing_note, "bands": [b[4] for b in bands],
         "open_total": open_total, "by_caseload": by_caseload, "by_hours": by_hours,
         "assessment_hours": assessment_hours, "review_by_caseload": review_by_caseload,
         "review_by_hours": review_by_hours, "ep_demand": ep_demand, "caseworker_hours": caseworker_hours,
-        "ep_hours": ep_hours, "requests_n": requests, "refusal_v": refusal,
+        "ep_hours": ep_hours, "requests_n": requests, "refusal_v": 1 - assessed,
     })
     parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")  # a draft that does not validate is a bug
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
@@ -538,6 +550,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "assessment:",
         _line(2, "decision_hours", a["decision_hours"], EFFORT["decision_hours"][1], 58),
         _line(2, "refusal_probability", a["refusal_probability"], why["refusal"], 58),
+        _line(2, "withdrawal_probability", a["withdrawal_probability"], why["withdrawal"], 58),
         _line(2, "ep_advice_hours", a["ep_advice_hours"], EFFORT["ep_advice_hours"][1], 58),
         _line(2, "other_advice_weeks", a["other_advice_weeks"], EFFORT["other_advice_weeks"][1], 58),
         _line(2, "exception_probability", a["exception_probability"], why["exceptions"], 58),

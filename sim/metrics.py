@@ -17,7 +17,7 @@ from sim.config import CONTRACTS, ROLES
 
 # counts that are reported every month, zero when nothing happened
 COUNTS = (
-    "requests_received", "decisions_made", "decisions_within_6_weeks", "refusals",
+    "requests_received", "decisions_made", "decisions_within_6_weeks", "refusals", "requests_withdrawn",
     "assessments_ended_no_plan", "plans_issued", "plans_issued_within_20_weeks",
     "plans_issued_excluding_exceptions", "plans_issued_within_20_weeks_excluding_exceptions",
     "plans_ceased", "plans_ceased_at_review", "plans_transferred_in",
