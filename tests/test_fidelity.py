@@ -82,7 +82,7 @@ def devon_sized(ratio: float, seed: int = 1, months: int = 36, actions=()) -> pd
     a = raw["assessment"]
     leave = 1 - raw["workforce"]["absence"]["annual_leave_days_per_year"] / WORKING_DAYS_PER_YEAR
     per_week = raw["demand"]["requests_per_month"] * 12 / 52.18
-    agreed = per_week * (1 - a["refusal_probability"])
+    agreed = per_week * (1 - a["refusal_probability"]) * (1 - a.get("withdrawal_probability", 0.0))
     cw_need = per_week * _mean(a["decision_hours"]) + agreed * (
         _mean(a["draft_plan_hours"]) + (1 - a["no_plan_probability"]) * _mean(a["final_plan_hours"]))
     ep_need = agreed * _mean(a["ep_advice_hours"])
