@@ -754,8 +754,10 @@ def calibrate(
         own = float(np.mean(diffs**2)) if len(diffs) else 0.0
         drift[p.path] = math.sqrt((len(diffs) * own + DRIFT_PRIOR_YEARS * drift_prior[p.path] ** 2)
                                   / (len(diffs) + DRIFT_PRIOR_YEARS))
-    chosen = [c for c, (kind, i, p) in enumerate(columns)
-              if (kind == "y" and i == n_rows - 1 and seen[c]) or kind == "s"]
+    # Next year's parameters are drawn even where the last year's data could not see them (a tiny
+    # service, or one with capacity to spare): nothing is known of them beyond the fitted value, so
+    # they get no variance of their own, but they still take a year's drift.
+    chosen = [c for c, (kind, i, p) in enumerate(columns) if (kind == "y" and i == n_rows - 1) or kind == "s"]
     cov = covariance[np.ix_(chosen, chosen)].copy()
     names, scales, centre, drifts = [], [], [], []
     for row, c in enumerate(chosen):
