@@ -54,7 +54,7 @@ from scipy import optimize, stats
 
 from sim.actions import set_live
 from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, dump_config, parse_config
-from sim.estimate import open_assessments
+from sim.estimate import open_assessments, withdrawal_share
 from sim.runner import run, simulate
 from sim.uncertainty import from_free, to_free
 
@@ -315,13 +315,6 @@ def observation_variance(measure: str, observed: float, n: float) -> float:
 
 
 # --- the windows ---------------------------------------------------------------------------------
-
-
-def withdrawal_share(requests: float, refusals: float, completed: float) -> float:
-    """Of the requests not refused, the share SEN2 shows neither refused nor assessed in the year:
-    1 - completed / (requests - refusals), within 0 and 0.95."""
-    agreed = requests - refusals
-    return round(min(max(1.0 - completed / agreed, 0.0), 0.95), 4) if agreed > 0 else 0.0
 
 
 def _teams_share_plans(config: Config) -> bool:

@@ -49,3 +49,10 @@ def open_assessments(requests: float, refusals: float, on_time_rate: float, comp
         for n, lo, hi, stage in bands
         if round(n) > 0
     ]
+
+
+def withdrawal_share(requests: float, refusals: float, completed: float) -> float:
+    """Of the requests not refused, the share SEN2 shows neither refused nor assessed in the year:
+    1 - completed / (requests - refusals), within 0 and 0.95."""
+    agreed = requests - refusals
+    return round(min(max(1.0 - completed / agreed, 0.0), 0.95), 4) if agreed > 0 else 0.0

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import parse_config
-from sim.estimate import LATENESS_WEEKS, open_assessments
+from sim.estimate import LATENESS_WEEKS, open_assessments, withdrawal_share
 from sim.sen2 import DataError, Sen2, fmt_count, history
 
 # --- national defaults and benchmarks ------------------------------------------------------------
@@ -229,8 +229,6 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         exceptions = NATIONAL_EXCEPTIONS
         exception_note = "national ~6% (DOMAIN.md): SEN2 plans issued not published"
     refusal, no_plan, exceptions = round(refusal, 3), round(no_plan, 3), round(exceptions, 3)
-    from sim.calibrate import withdrawal_share
-
     if issued is not None and no_plan_n is not None:
         refused = not_assess if not_assess is not None else requests * refusal
         withdrawal = withdrawal_share(requests, refused, issued + no_plan_n)
@@ -420,7 +418,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         "open_total": open_total, "by_caseload": by_caseload, "by_hours": by_hours,
         "assessment_hours": assessment_hours, "review_by_caseload": review_by_caseload,
         "review_by_hours": review_by_hours, "ep_demand": ep_demand, "caseworker_hours": caseworker_hours,
-        "ep_hours": ep_hours, "requests_n": requests, "refusal_v": 1 - assessed,
+        "ep_hours": ep_hours, "requests_n": requests, "assessed_v": assessed,
     })
     parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")  # a draft that does not validate is a bug
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
@@ -604,14 +602,14 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "# the draft runs, and should be replaced by the staff in post (FTE, contract) by team.",
         f"# Assessment: {why['open_total']:,} open cases / {ASSESSMENT_CASELOAD} per caseworker (national 50-60, DOMAIN.md) = "
         f"{why['by_caseload']:.1f}; hours: {why['assessment_hours']:,.0f} h a year",
-        f"#   ({why['requests_n']:,.0f} decisions x {_mean('decision_hours')} h + {1 - why['refusal_v']:.0%} assessed x "
+        f"#   ({why['requests_n']:,.0f} decisions x {_mean('decision_hours')} h + {why['assessed_v']:.0%} assessed x "
         f"{_mean('draft_plan_hours')} h + plans x {_mean('final_plan_hours')} h) / {cw:,.0f} h per FTE = {why['by_hours']:.1f}; the larger, rounded up.",
         f"#   Hours per FTE: {HOURS_PER_WEEK:g} h x casework share x {WORKING_WEEKS:.1f} weeks at work (the absence below)",
         f"#   x {TARGET_UTILISATION:.0%} busy (assumption: a queue ~100% busy never clears).",
         f"# Review: {raw['initial_state']['plans_in_force']:,} plans / {REVIEW_CASELOAD} per caseworker (national aim, DOMAIN.md) = "
         f"{why['review_by_caseload']:.1f}; hours: {REVIEW_HOURS_PER_PLAN:.2f} h a plan a year",
         f"#   / {cw:,.0f} h per FTE = {why['review_by_hours']:.1f}; the larger, rounded up.",
-        f"# EPs: {why['ep_demand']:,.0f} h of advice a year ({why['requests_n'] * (1 - why['refusal_v']):,.0f} assessments x "
+        f"# EPs: {why['ep_demand']:,.0f} h of advice a year ({why['requests_n'] * why['assessed_v']:,.0f} assessments x "
         f"{_mean('ep_advice_hours')} h, DfE) / ({HOURS_PER_WEEK:g} h x {EP_CASEWORK_SHARE} x {WORKING_WEEKS:.1f} weeks x "
         f"{TARGET_UTILISATION:.0%} = {ep:,.0f} h per FTE), rounded up.",
         "staff:",
