@@ -161,7 +161,10 @@ class AssessmentService:
         if stage == "decision":
             self._caseworker_task(case, case.decision_hours, self._decided)
         elif stage == "advice":
-            self._request_advice(case)
+            # Advice was asked for when the decision fell due, not on the model's first day: restarting
+            # the clocks then would hold every open case for a full advice wait and make the first
+            # months' plans late whatever the service's capacity.
+            self._request_advice(case, requested_day=min(self.env.now, case.origin + self._decision_due))
         elif stage == "draft_plan":
             self._caseworker_task(case, case.draft_hours, self._drafted)
         else:
@@ -189,18 +192,20 @@ class AssessmentService:
         else:
             self._request_advice(case)
 
-    def _request_advice(self, case: Case) -> None:
+    def _request_advice(self, case: Case, requested_day: float | None = None) -> None:
         now = self.env.now
-        case.advice_requested_day = now
+        requested = now if requested_day is None else requested_day
+        case.advice_requested_day = requested
         case.deadline = case.origin + self._draft_due
         case.advice_waiting = 2
-        advice = AdviceRequest(self.model.next_seq(), case, now + self._advice_due)
+        advice = AdviceRequest(self.model.next_seq(), case, requested + self._advice_due)
         self.advice_open[advice.seq] = advice
         self.advice_requests_total += 1
         self.ep_team.allocate(advice)
         hours = case.ep_hours * self.params.effort_scale
         self.ep_team.give(advice, Task(advice, hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
-        self.env.timeout(case.other_advice_days).callbacks.append(lambda _e, case=case: self._advice_in(case))
+        other_wait = max(0.0, requested + case.other_advice_days - now)
+        self.env.timeout(other_wait).callbacks.append(lambda _e, case=case: self._advice_in(case))
 
     def _ep_advice_in(self, task: Task) -> None:
         advice = task.item

@@ -551,6 +551,9 @@ def calibrate(
     outer steps; `progress(runs_done, runs_expected)` is told as it goes.
     """
     t0 = time.perf_counter()
+    # A calibrated configuration's replications draw their parameters from its `uncertainty:`,
+    # which would hide the values under trial: a fit starts from the values alone.
+    config = config.model_copy(update={"uncertainty": None, "calibration": None})
     history = config_history_rows(config) if history is None else history
     if history.empty:
         raise CalibrationError("the history has no observations (the configuration has no `history:` and no "

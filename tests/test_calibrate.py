@@ -129,3 +129,23 @@ def test_calibrate_refuses_a_parameter_that_is_not_a_number(tmp_path, example_pa
 def test_calibrate_without_any_history_is_refused(tmp_path, example_path):
     result = CliRunner().invoke(main, ["calibrate", str(example_path), "--out", str(tmp_path / "c.yaml")])
     assert result.exit_code == 2 and "no observations" in result.output
+
+
+def test_a_calibrated_config_is_fitted_again_from_its_values_not_its_draws(example_path):
+    """Recalibrating a calibrated configuration fits the parameters it carries: its `uncertainty:`
+    (here centred on a refusal probability of 0.9, with no spread) must not hide the trial values."""
+    config = sim.load_config(example_path, overrides={"uncertainty": {
+        "parameters": ["assessment.refusal_probability"], "scales": ["logit"], "estimates": [0.9],
+        "covariance": [[0.0]]}})
+    history = read_history_text("period,requests_received,refusals\n2023,500,150\n")
+    fit = calibrate(config, history, ["assessment.refusal_probability"], reps=2, max_evaluations=8)
+    assert fit.estimates[0] == pytest.approx(0.3, abs=0.08)
+    assert fit.config.uncertainty.estimates[0] == pytest.approx(fit.estimates[0])
+
+
+def read_history_text(text: str) -> pd.DataFrame:
+    from io import StringIO
+
+    from sim.calibrate import history_rows
+
+    return history_rows(pd.read_csv(StringIO(text)))
