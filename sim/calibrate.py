@@ -43,7 +43,6 @@ import math
 import re
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -55,6 +54,7 @@ from scipy import optimize, stats
 from sim.actions import set_live
 from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, dump_config, parse_config
 from sim.estimate import open_assessments, withdrawal_share
+from sim.parallel import process_pool
 from sim.runner import run, simulate
 from sim.uncertainty import from_free, to_free
 
@@ -495,7 +495,7 @@ class _Runs:
         self.config, self.windows, self.forward, self.reps, self.seed = config, windows, forward, reps, seed
         self.window_seeds = [[_seed(seed, w.year, r) for r in range(reps)] for w in windows]
         self.forward_seeds = [_seed(seed, 0, r) for r in range(reps)]
-        self.pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 and len(windows) > 1 else None
+        self.pool = process_pool(jobs) if jobs > 1 and len(windows) > 1 else None
         self.runs = 0
         self.progress: Callable[[int], None] | None = None
         self.forward_months = 0

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from sim.config import Config, dump_config, parse_config
+from sim.parallel import Staging, fingerprint
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
 from sim.runner import git_commit, atomic_folder, package_version
 from sim.stats import monthly_summary
@@ -52,15 +53,25 @@ def run_experiment(
     target: float = NATIONAL_ON_TIME_2022,
     progress: Callable[[int], None] | None = None,
     config_path: str | None = None,
+    staging: Staging | None = None,
 ) -> ExperimentResults:
+    """Every scenario's replications, summarised; with `staging`, each finished replication is
+    kept there as it completes and one kept by an interrupted run is not run again."""
     scenarios = [BASE, *[s for s in (scenarios or []) if s != BASE]]
     seed = config.seed if seed is None else seed
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
-    results = run_replications(config, scenarios, reps, seed, months, jobs, progress)
+    results = run_replications(config, scenarios, reps, seed, months, jobs, progress, staging)
     provenance = provenance_for(config, scenarios, reps, seed, months, jobs, config_path,
                                 time.perf_counter() - t0, target=target)
     return summarise(config, results, provenance)
+
+
+def replication_job(config: Config, seed: int, months: int | None) -> dict[str, Any]:
+    """What a replication's result depends on, for resuming: a kept replication is used again
+    only if all of it is the same (scenarios are in the configuration)."""
+    return {"job": "replications", "config_sha256": fingerprint(dump_config(config)), "seed": seed,
+            "months": months or config.months, "version": package_version(), "git_commit": git_commit()}
 
 
 def provenance_for(

@@ -14,10 +14,10 @@ derived from the summed counts, as DfE derives the national on-time rate.
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 import time
 import zlib
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -27,7 +27,9 @@ import pandas as pd
 
 from sim.clock import Calendar
 from sim.config import Config, ConfigError, National, parse_config, parse_national, read_yaml
+from sim.files import read_text
 from sim.metrics import derive, ratio
+from sim.parallel import Staging, default_jobs, fingerprint, run_all
 
 AUTHORITY_COLUMNS = ("authority", "requests_per_year", "plans_in_force")
 # levers that are sizes: a template may not `set` them by a dated action, since the scaled
@@ -141,7 +143,7 @@ def _load_services(path: Path, national: National) -> NationalModel:
 def read_authorities(path: Path) -> list[Authority]:
     """The authorities table; a bad row is one message naming the file, the row and the column."""
     try:
-        table = pd.read_csv(path, encoding="utf-8-sig", dtype={"authority": str})
+        table = pd.read_csv(io.StringIO(read_text(path)), dtype={"authority": str})  # a FIFO or a huge file refused
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
@@ -270,9 +272,10 @@ def run_national(
     months: int | None = None,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    staging: Staging | None = None,
 ) -> NationalResult:
-    """Simulate every authority once and add them up. Results do not depend on `jobs`."""
-    from sim.replications import default_jobs
+    """Simulate every authority once and add them up. Results do not depend on `jobs`. With
+    `staging`, each authority's run is kept there as it finishes and not run again on a resume."""
 
     t0 = time.perf_counter()
     if not isinstance(model, NationalModel):
@@ -287,21 +290,10 @@ def run_national(
     raw: dict[str, pd.DataFrame] = {}
     measures: dict[str, pd.DataFrame] = {}
     events, cpu = 0, 0.0
-    if jobs == 1:
-        outputs = map(_simulate, work)
-    else:
-        pool = ProcessPoolExecutor(max_workers=jobs)
-        outputs = pool.map(_simulate, work, chunksize=1)
-    try:
-        for name, frame, own, n_events, seconds in outputs:
-            raw[name], measures[name] = frame, own
-            events += n_events
-            cpu += seconds
-            if progress:
-                progress(1)
-    finally:
-        if jobs > 1:
-            pool.shutdown()
+    for name, frame, own, n_events, seconds in run_all(_simulate, work, [w[0] for w in work], jobs, staging, progress):
+        raw[name], measures[name] = frame, own
+        events += n_events
+        cpu += seconds
     template = model.template
     calendar = Calendar(template.start_date, template.warm_up_months + months)
     names = [a.name for a in model.authorities]  # the table's order: sums do not depend on `jobs`
@@ -311,6 +303,18 @@ def run_national(
         model.national.name, seed, months, template.start_date, national, by_authority,
         time.perf_counter() - t0, cpu, events, jobs,
     )  # fmt: skip
+
+
+def national_job(model: NationalModel, seed: int | None, months: int | None) -> dict[str, Any]:
+    """What an authority's run depends on, for resuming (every service, the seed, the horizon)."""
+    from sim.config import dump_config
+    from sim.runner import git_commit, package_version
+
+    services = "".join(f"{name}\n{dump_config(config)}" for name, config in model.services())
+    return {"job": "national", "services_sha256": fingerprint(services),
+            "seed": model.national.seed if seed is None else seed,
+            "months": months or model.national.months or model.template.months,
+            "version": package_version(), "git_commit": git_commit()}
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:

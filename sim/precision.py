@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
+from sim.parallel import Staging
 from sim.replications import run_replications
 from sim.stats import half_width
 from sim.summary import HEADLINE, yearly_by_rep
@@ -56,24 +57,34 @@ def run_to_precision(
     min_reps: int = 5,
     max_reps: int = 100,
     progress: Callable[[int], None] | None = None,
+    staging: Staging | None = None,
 ) -> tuple[pd.DataFrame, bool]:
     """Replications 0..n-1 of every scenario, with n the first count that meets `precision`
-    and keeps meeting it through the look-ahead, or `max_reps`. Returns (results, reached)."""
+    and keeps meeting it through the look-ahead, or `max_reps`. Returns (results, reached).
+
+    The rule is applied one replication at a time whatever `jobs` is, so n does not depend on
+    it: replications run `jobs` at a time, and any run beyond n is left out."""
 
     def batch(first: int, count: int) -> pd.DataFrame:
-        return run_replications(config, scenarios, range(first, first + count), seed, months, jobs, progress)
+        return run_replications(config, scenarios, range(first, first + count), seed, months, jobs, progress, staging)
 
-    n = min(min_reps, max_reps)
-    frames = [batch(0, n)]
+    ran = min(min_reps, max_reps)
+    frames = [batch(0, ran)]
     # a replication's yearly table depends on it alone: each batch's are built once, not again
     # for every look at the growing results (which made the checks quadratic in replications)
     yearlies = [yearly_by_rep(frames[0])]
-    confirm_until = None
+    n, confirm_until = ran, None
     while True:
+        if n > ran:
+            step = min(max(jobs, 1), max_reps - ran)
+            frames.append(batch(ran, step))
+            yearlies.append(yearly_by_rep(frames[-1]))
+            ran += step
         results = pd.concat(frames, ignore_index=True)
+        results = results[results["rep"] < n].reset_index(drop=True)
         # in yearly_by_rep's order: by scenario, then replication
         yearly = pd.concat(yearlies, ignore_index=True)
-        yearly = yearly.sort_values(["scenario", "rep"], kind="stable", ignore_index=True)
+        yearly = yearly[yearly["rep"] < n].sort_values(["scenario", "rep"], kind="stable", ignore_index=True)
         widths = relative_half_widths(results, yearly=yearly)
         met = not widths.empty and bool((widths["relative"] <= precision).all())
         if met:
@@ -84,8 +95,4 @@ def run_to_precision(
             confirm_until = None
         if n >= max_reps:
             return results, False
-        step = jobs if confirm_until is None else 1
-        step = min(step, max_reps - n)
-        frames.append(batch(n, step))
-        yearlies.append(yearly_by_rep(frames[-1]))
-        n += step
+        n += 1

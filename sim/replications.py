@@ -7,15 +7,16 @@ r alone, so scenarios differ only where their levers differ. Results are gathere
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor
 from typing import Callable, Iterable
 
 import numpy as np
 import pandas as pd
 
 from sim.config import Config, resolve_scenario
+from sim.parallel import Staging, default_jobs, run_all
 from sim.runner import run
+
+__all__ = ["BASE", "default_jobs", "replication_seed", "run_replications"]
 
 BASE = "base"
 
@@ -34,10 +35,6 @@ def _one(args: tuple[Config, str, int, int, int | None]) -> pd.DataFrame:
     return metrics
 
 
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
 def run_replications(
     config: Config,
     scenarios: Iterable[str] = (BASE,),
@@ -46,26 +43,17 @@ def run_replications(
     months: int | None = None,
     jobs: int | None = None,
     progress: Callable[[int], None] | None = None,
+    staging: Staging | None = None,
 ) -> pd.DataFrame:
     """Tidy metrics of every (scenario, replication): scenario, rep, month, metric, value.
 
-    `reps` is a count, or the replication numbers to run (to add to an earlier batch).
+    `reps` is a count, or the replication numbers to run (to add to an earlier batch). With
+    `staging`, each finished replication is kept there and one kept before is not run again.
     """
     seed = config.seed if seed is None else seed
     rep_ids = list(range(reps)) if isinstance(reps, int) else list(reps)
     resolved = {name: resolve_scenario(config, name) for name in scenarios}
     work = [(resolved[name], name, rep, seed, months) for name in resolved for rep in rep_ids]
-    jobs = jobs or default_jobs()
-    frames: list[pd.DataFrame] = []
-    if jobs == 1 or len(work) == 1:
-        for item in work:
-            frames.append(_one(item))
-            if progress:
-                progress(1)
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(work))) as pool:
-            for frame in pool.map(_one, work, chunksize=1):
-                frames.append(frame)
-                if progress:
-                    progress(1)
+    keys = [f"{name}/{rep}" for name in resolved for rep in rep_ids]
+    frames = run_all(_one, work, keys, jobs or default_jobs(), staging, progress)
     return pd.concat(frames, ignore_index=True)

@@ -291,6 +291,16 @@ def test_precision_stops_at_the_stated_half_width_after_the_look_ahead(make_vari
     assert_frame_equal(results, run_replications(config, ["base"], n, seed=42, months=MONTHS, jobs=1))
 
 
+def test_precision_stops_at_the_same_count_whatever_the_number_of_processes(make_variant):
+    """Replications run `jobs` at a time, but the rule is applied one at a time: the same count,
+    and the same results, with one process or three."""
+    config = make_variant("example", **{"staff.1.count": 3})
+    one, reached_one = run_to_precision(config, 0.15, ["base"], seed=42, months=MONTHS, jobs=1, max_reps=40)
+    three, reached_three = run_to_precision(config, 0.15, ["base"], seed=42, months=MONTHS, jobs=3, max_reps=40)
+    assert reached_one == reached_three
+    assert_frame_equal(one, three)
+
+
 def test_impossible_precision_stops_at_max_reps(example_config):
     """A half-width no run can reach: it stops at max_reps and says it was not reached."""
     results, reached = run_to_precision(example_config, 1e-9, SCENARIOS, seed=SEED, months=6, jobs=1,
