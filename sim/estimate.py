@@ -8,10 +8,12 @@ flows, and the on-time rate their ages:
 - the assessments flow through at the rate they were completed (plans issued and assessments
   ending with no plan, λ a week; requests less refusals where completions are not published: SEN2
   counts requests neither refused nor assessed, withdrawn or undecided, that never reach the
-  pipeline); those younger than 20 weeks are in the statutory pipeline: 6-12 weeks waiting for
-  advice, 12-16 weeks for the draft, 16-20 weeks for the final plan (the draft's 15 days of
-  comment, then the final), less the on-time share already issued, taken as issued evenly from
-  12 to 20 weeks;
+  pipeline); those of 6-12 weeks wait for advice. Of those of 12-20 weeks, the on-time share q is
+  on track, issued evenly from 12 to 20 weeks: waiting for the draft at 12-16 weeks, for the final
+  plan (the draft's 15 days of comment, then the final) at 16-20, less those already issued; the
+  rest, 1 - q, are behind and still wait for the draft (putting them at the final stage would
+  issue a late service's young cases on time in its first month: Devon's January 2023 at 50% on
+  time against Table 1a's 17%);
 - the share 1 - q not issued on time waits past 20 weeks. When a service is late it works its
   backlog roughly oldest first, so late cases wait about equally long: their ages are spread
   evenly from 20 weeks to 20 + L, with L = LATENESS_WEEKS x (1 - q). So λ x (1 - q) x L cases are
@@ -40,8 +42,9 @@ def open_assessments(requests: float, refusals: float, on_time_rate: float, comp
     bands = [
         (6 * per_week, 0, 6, "decision"),
         (6 * agreed, 6, 12, "advice"),
-        (4 * agreed * (1 - q / 4), 12, 16, "draft_plan"),
-        (4 * agreed * (1 - 3 * q / 4), 16, 20, "final_plan"),
+        (agreed * (4 - q), 12, 16, "draft_plan"),  # 3 weeks' worth on track, 4 behind
+        (4 * agreed * (1 - q), 16, 20, "draft_plan"),  # behind
+        (agreed * q, 16, 20, "final_plan"),  # on track: 1 week's worth not yet issued
     ]
     if lateness > 0:
         late = agreed * (1 - q) * lateness
