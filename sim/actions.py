@@ -90,7 +90,9 @@ def set_live(config: Config, dotted: str, value: Any) -> None:
     """Set a lever by its dotted path on a validated configuration, in place.
 
     Distributions are immutable, so a changed distribution is rebuilt and put in its parent's
-    place; the samplers notice the new object and draw from it.
+    place; the samplers notice the new object and draw from it. A value in a dictionary (an
+    establishment by team) is set by giving its model a new dictionary, so that it is validated
+    against the field's bounds like any other: a dictionary itself checks nothing.
     """
     keys = dotted.split(".")
     chain: list[Any] = [config]
@@ -100,8 +102,8 @@ def set_live(config: Config, dotted: str, value: Any) -> None:
     for depth in range(len(keys) - 1, -1, -1):
         parent, key = chain[depth], keys[depth]
         if isinstance(parent, dict):
-            parent[key] = value
-            return
+            value = {**parent, key: value}
+            continue
         if isinstance(parent, BaseModel) and parent.model_config.get("frozen"):
             value = type(parent).model_validate({**parent.model_dump(), key: value})
             continue

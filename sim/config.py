@@ -9,26 +9,115 @@ any field before validation, so experiments never need code to move a lever.
 from __future__ import annotations
 
 import datetime as dt
+import math
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeFloat,
-    NonNegativeInt,
-    PositiveFloat,
-    PositiveInt,
+    StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
 
 from sim.distributions import Distribution
+from sim.files import ConfigError, read_yaml  # noqa: F401 - both are this module's interface too
+
+# --- bounds --------------------------------------------------------------------------------------
+# Every number has a bound no real service approaches, so that a typo or a unit slip (1e9 for 1.9,
+# hours for minutes) is refused here, in one message, instead of allocating gigabytes, running for
+# ever or overflowing in the middle of a run. England's whole service is the yardstick.
+
+MAX_MONTHS = 600  # a 50-year horizon (and as much warm-up); forecasts run 5 years
+MAX_REQUESTS_PER_MONTH = 100_000  # England receives ~10,000 a month; also the peak a horizon may reach
+MAX_PLANS = 2_000_000  # England has ~640,000 plans in force; also any count of a year's SEN2 history
+MAX_OPEN_PER_BAND = 100_000  # England has ~60,000 assessments open at a time
+MAX_OPEN_ASSESSMENTS = 1_000_000  # over all bands
+MAX_STAFF = 10_000  # per group, cohort or team's FTE; England has a few thousand SEND caseworkers
+MAX_TOTAL_STAFF = 100_000  # over all groups: every person is simulated
+MAX_HOURS_PER_WEEK = 60.0  # a working week (the Working Time Regulations cap 48 on average)
+MAX_RATE_PER_YEAR = 52.0  # events a year per person or plan: weekly is no real leaving or ceasing rate
+# Transfers in add plans in proportion to the stock: at 1 a year the stock would double in 9 months.
+MAX_TRANSFERS_IN_PER_YEAR = 1.0
+MAX_GROWTH_PER_YEAR = 1.0  # requests doubling in a year; England's fastest year was +18%
+MAX_WEEKS = 520.0  # a delay, deadline or age: ten years
+MAX_DAYS = 3_650.0  # ten years
+MAX_MONTHS_DURATION = 120.0  # a ramp-up, protection or adjustment period: ten years
+MAX_HOURS_PER_STEP = 1_000.0  # effort of one step of one case (EP advice ~17 h)
+MAX_CASELOAD_PER_FTE = 10_000.0  # items per FTE (caps of 70, references of 55 and 200)
+# The calibrated capacity multiplies every step's hours; it is drawn with a yearly drift on its log
+# scale (Devon's sd 0.3), so its bound leaves room for any draw of a 50-year run.
+MAX_EFFORT_SCALE = 1e6
+MAX_MULTIPLIER = 100.0  # a seasonal month or a pressure strength: shapes, not sizes
+MAX_SALARY = 1_000_000.0  # £ a year per FTE (~£33,000 for a caseworker)
+MAX_HOURLY_RATE = 1_000.0  # £ an hour (agency ~£44)
+MAX_COST = 10_000_000.0  # £ for one recruitment campaign (~£3,000)
+MAX_SEED = 2**63 - 1  # numpy's seeds and every process agree on 64 bits
+MAX_SCENARIOS = 100  # each is validated and run in full
+MAX_ITEMS = 10_000  # dated actions, staff groups or teams in one file
+MAX_PARAMETERS = 100  # parameters a calibration fits and each replication draws
+# A standard deviation of a calibrated parameter on its fitting scale, of its estimate or of a year's
+# drift (Devon's largest is 1.55, on the logit): 5 is a factor of 150.
+MAX_DRIFT = 5.0
+EARLIEST_DATE, LATEST_START = dt.date(1990, 1, 1), dt.date(2100, 12, 1)  # SEN2 starts 2015; EHC plans 2014
+LATEST_DATE = dt.date(2200, 12, 31)  # an action or month on the horizon of the latest start
 
 Probability = Field(ge=0.0, le=1.0)
+Weeks = Annotated[float, Field(ge=0.0, le=MAX_WEEKS)]
+PositiveWeeks = Annotated[float, Field(gt=0.0, le=MAX_WEEKS)]
+Days = Annotated[float, Field(ge=0.0, le=MAX_DAYS)]
+MonthsDuration = Annotated[float, Field(ge=0.0, le=MAX_MONTHS_DURATION)]
+RatePerYear = Annotated[float, Field(ge=0.0, le=MAX_RATE_PER_YEAR)]
+StaffCount = Annotated[int, Field(ge=0, le=MAX_STAFF)]
+StaffFte = Annotated[float, Field(ge=0.0, le=MAX_STAFF)]
+CaseloadPerFte = Annotated[float, Field(gt=0.0, le=MAX_CASELOAD_PER_FTE)]
+Money = Annotated[float, Field(ge=0.0, le=MAX_COST)]
+HourlyRate = Annotated[float, Field(ge=0.0, le=MAX_HOURLY_RATE)]
+Multiplier = Annotated[float, Field(ge=0.0, le=MAX_MULTIPLIER)]
+Count = Annotated[float, Field(ge=0.0, le=MAX_PLANS)]  # a year's published count (SEN2)
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+Date = Annotated[dt.date, Field(ge=EARLIEST_DATE, le=LATEST_DATE)]
+Year = Annotated[int, Field(ge=EARLIEST_DATE.year, le=LATEST_START.year)]
+Text = Annotated[str, StringConstraints(max_length=10_000)]
+
+
+def _not_blank(name: str) -> str:
+    if not name.strip():
+        raise ValueError("expected a name, got a blank one")
+    return name
+
+
+def _slug(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        raise ValueError("expected a name of 1 to 64 letters, digits, '-' or '_' (it names files and dotted paths)")
+    return name
+
+
+Name = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_blank)]
+# Names of scenarios and teams reach file names (the report's charts) and dotted paths, so they are slugs.
+Slug = Annotated[str, AfterValidator(_slug)]
+
+
+def _distribution_at_most(limit: float, unit: str):
+    """A distribution whose parameters (its mean, or its highest value) are at most `limit` `unit`."""
+
+    def check(dist):
+        if dist.largest > limit:
+            raise ValueError(f"expected {unit} of at most {limit:g}, got {dist.largest:g}")
+        return dist
+
+    return AfterValidator(check)
+
+
+HoursDist = Annotated[Distribution, _distribution_at_most(MAX_HOURS_PER_STEP, "hours")]
+WeeksDist = Annotated[Distribution, _distribution_at_most(MAX_WEEKS, "weeks")]
+DaysDist = Annotated[Distribution, _distribution_at_most(MAX_DAYS, "days")]
 
 WORK_KINDS = ("assessments", "plans", "ep_advice")
 ROLES = ("caseworker", "educational_psychologist")
@@ -38,21 +127,18 @@ Contract = Literal["permanent", "agency"]
 STAGES = ("decision", "advice", "draft_plan", "final_plan")
 
 
-class ConfigError(Exception):
-    """A configuration that cannot be used; the message is meant for the person who wrote it."""
-
-
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True)
+    # every float finite: an inf or NaN is never a figure a service has
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False)
 
 
 class Demand(Strict):
-    requests_per_month: NonNegativeFloat
-    growth_per_year: float = Field(0.0, gt=-1.0)
+    requests_per_month: float = Field(ge=0.0, le=MAX_REQUESTS_PER_MONTH)
+    growth_per_year: float = Field(0.0, gt=-1.0, le=MAX_GROWTH_PER_YEAR)
     # January..December multipliers; rescaled to average 1 so requests_per_month stays the mean.
-    seasonal_profile: list[PositiveFloat] = Field(default_factory=lambda: [1.0] * 12)
+    seasonal_profile: list[Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)]] = Field(default_factory=lambda: [1.0] * 12)
     # Observed counts by month ("2023-01": 180); these months use the count instead of a draw.
-    history: dict[str, NonNegativeInt] = Field(default_factory=dict)
+    history: dict[str, Annotated[int, Field(ge=0, le=MAX_REQUESTS_PER_MONTH)]] = Field(default_factory=dict)
 
     @field_validator("seasonal_profile")
     @classmethod
@@ -67,37 +153,39 @@ class Demand(Strict):
     def _month_keys(cls, v: dict[str, int]) -> dict[str, int]:
         for key in v:
             try:
-                dt.date.fromisoformat(f"{key}-01")
+                month = dt.date.fromisoformat(f"{key}-01")
             except ValueError:
                 raise ValueError(f"expected months written YYYY-MM, got {key!r}") from None
+            if not EARLIEST_DATE <= month <= LATEST_DATE:
+                raise ValueError(f"expected months from {EARLIEST_DATE:%Y-%m} to {LATEST_DATE:%Y-%m}, got {key!r}")
         return v
 
 
 class Assessment(Strict):
     """The 20-week EHC needs assessment; deadlines are the statutory ones in DOMAIN.md."""
 
-    decision_hours: Distribution
+    decision_hours: HoursDist
     refusal_probability: float = Probability
     # Of the requests not refused, the share withdrawn (or never decided) before an assessment:
     # SEN2 counts such requests, neither refused nor assessed, only from 2022.
     withdrawal_probability: float = Field(0.0, ge=0.0, le=1.0)
-    ep_advice_hours: Distribution
+    ep_advice_hours: HoursDist
     # Health, social care and school advice arrive from outside; this is the slowest of them.
-    other_advice_weeks: Distribution
+    other_advice_weeks: WeeksDist
     exception_probability: float = Probability
-    exception_delay_weeks: Distribution
-    draft_plan_hours: Distribution
+    exception_delay_weeks: WeeksDist
+    draft_plan_hours: HoursDist
     no_plan_probability: float = Probability
-    parental_comment_days: NonNegativeFloat = 15.0
-    final_plan_hours: Distribution
+    parental_comment_days: Days = 15.0
+    final_plan_hours: HoursDist
     # Multiplies the hours of every step above (the caseworkers' and the EPs'): the authority's
     # effort per assessment relative to these figures, or equally the share of its staff's time
     # that assessments really get. What calibration fits as the service's effective capacity.
-    effort_scale: PositiveFloat = 1.0
-    decision_deadline_weeks: PositiveFloat = 6.0
-    advice_deadline_weeks: PositiveFloat = 6.0  # counted from the request for advice
-    draft_deadline_weeks: PositiveFloat = 16.0
-    final_deadline_weeks: PositiveFloat = 20.0
+    effort_scale: float = Field(1.0, gt=0.0, le=MAX_EFFORT_SCALE)
+    decision_deadline_weeks: PositiveWeeks = 6.0
+    advice_deadline_weeks: PositiveWeeks = 6.0  # counted from the request for advice
+    draft_deadline_weeks: PositiveWeeks = 16.0
+    final_deadline_weeks: PositiveWeeks = 20.0
 
 
 class ReviewOutcomes(Strict):
@@ -117,27 +205,27 @@ class Plans(Strict):
     """The stock of plans in force and their annual reviews."""
 
     # Ceasing outside a review (moving away, leaving education); review outcomes cease more.
-    ceasing_rate_per_year: NonNegativeFloat
-    transfers_in_rate_per_year: NonNegativeFloat
-    review_interval_months: PositiveInt = 12
+    ceasing_rate_per_year: RatePerYear
+    transfers_in_rate_per_year: float = Field(ge=0.0, le=MAX_TRANSFERS_IN_PER_YEAR)
+    review_interval_months: int = Field(12, ge=1, le=int(MAX_MONTHS_DURATION))
     # Review work enters the caseworker's queue this long before the review is due.
-    review_release_weeks: NonNegativeFloat = 6.0
+    review_release_weeks: Weeks = 6.0
     # Meetings are not held earlier than this before the due date, so cycles do not drift early.
-    earliest_meeting_weeks: NonNegativeFloat = 2.0
-    review_hours: Distribution
-    review_decision_hours: Distribution
-    decision_deadline_weeks: PositiveFloat = 4.0
+    earliest_meeting_weeks: Weeks = 2.0
+    review_hours: HoursDist
+    review_decision_hours: HoursDist
+    decision_deadline_weeks: PositiveWeeks = 4.0
     outcomes: ReviewOutcomes
-    amendment_hours: Distribution
-    amendment_comment_days: NonNegativeFloat = 15.0
-    amendment_final_hours: Distribution
-    amendment_deadline_weeks: PositiveFloat = 8.0
+    amendment_hours: HoursDist
+    amendment_comment_days: Days = 15.0
+    amendment_final_hours: HoursDist
+    amendment_deadline_weeks: PositiveWeeks = 8.0
 
 
 class OpenAssessments(Strict):
-    count: NonNegativeInt
-    min_age_weeks: NonNegativeFloat
-    max_age_weeks: NonNegativeFloat
+    count: int = Field(ge=0, le=MAX_OPEN_PER_BAND)
+    min_age_weeks: Weeks
+    max_age_weeks: Weeks
     stage: Literal["decision", "advice", "draft_plan", "final_plan"]
 
     @model_validator(mode="after")
@@ -148,11 +236,18 @@ class OpenAssessments(Strict):
 
 
 class InitialState(Strict):
-    plans_in_force: NonNegativeInt = 0
+    plans_in_force: int = Field(0, ge=0, le=MAX_PLANS)
     # Share of the plans whose review is already overdue at the start, and by how much at most.
     reviews_overdue_share: float = Field(0.0, ge=0.0, le=1.0)
-    reviews_overdue_max_weeks: NonNegativeFloat = 26.0
-    open_assessments: list[OpenAssessments] = Field(default_factory=list)
+    reviews_overdue_max_weeks: Weeks = 26.0
+    open_assessments: list[OpenAssessments] = Field(default_factory=list, max_length=MAX_ITEMS)
+
+    @model_validator(mode="after")
+    def _open_in_all(self):
+        total = sum(band.count for band in self.open_assessments)
+        if total > MAX_OPEN_ASSESSMENTS:
+            raise ValueError(f"expected at most {MAX_OPEN_ASSESSMENTS:,} open assessments in all, got {total:,}")
+        return self
 
 
 class Policy(Strict):
@@ -170,15 +265,15 @@ class Team(Strict):
     role: Role = "caseworker"
     handles: list[Literal["assessments", "plans", "ep_advice"]]
     # Items (open assessments + plans, or advice requests) per FTE; beyond it work waits unallocated.
-    caseload_cap_per_fte: PositiveFloat | None = None
+    caseload_cap_per_fte: CaseloadPerFte | None = None
 
 
 class StaffGroup(Strict):
     role: Role = "caseworker"
-    team: str
-    count: NonNegativeInt
+    team: Slug
+    count: StaffCount
     fte: float = Field(1.0, gt=0.0, le=1.0)
-    hours_per_week: PositiveFloat = 37.0
+    hours_per_week: float = Field(37.0, gt=0.0, le=MAX_HOURS_PER_WEEK)
     # Share of paid hours spent on casework (the rest: supervision, training, admin).
     casework_share: float = Field(0.8, gt=0.0, le=1.0)
     contract: Contract = "permanent"
@@ -190,12 +285,12 @@ class StaffGroup(Strict):
 class RoleTerms(Strict):
     """Leaving and pay for one role."""
 
-    permanent_leaving_rate_per_year: NonNegativeFloat = 0.0
-    agency_leaving_rate_per_year: NonNegativeFloat = 0.0
-    salary_per_year: NonNegativeFloat = 0.0  # permanent FTE, before on-costs
-    on_cost_share: NonNegativeFloat = 0.0  # employer's national insurance, pension, ...
-    agency_hourly_rate: NonNegativeFloat = 0.0
-    agency_cap_fte: NonNegativeFloat = 0.0  # most agency FTE covering vacancies; 0: no agency cover
+    permanent_leaving_rate_per_year: RatePerYear = 0.0
+    agency_leaving_rate_per_year: RatePerYear = 0.0
+    salary_per_year: float = Field(0.0, ge=0.0, le=MAX_SALARY)  # permanent FTE, before on-costs
+    on_cost_share: float = Field(0.0, ge=0.0, le=1.0)  # employer's national insurance, pension, ...
+    agency_hourly_rate: HourlyRate = 0.0
+    agency_cap_fte: StaffFte = 0.0  # most agency FTE covering vacancies; 0: no agency cover
 
 
 class Pressure(Strict):
@@ -206,42 +301,42 @@ class Pressure(Strict):
     turns the feedback off.
     """
 
-    strength: NonNegativeFloat = 0.0
+    strength: Multiplier = 0.0
     shape: Literal["linear", "exponential"] = "linear"
-    reference_caseload_per_fte: dict[str, PositiveFloat] = Field(default_factory=dict)  # by team
+    reference_caseload_per_fte: dict[Slug, CaseloadPerFte] = Field(default_factory=dict)  # by team
     # productivity = max(min_productivity, 1 - productivity_strength * max(0, x - 1))
-    productivity_strength: NonNegativeFloat = 0.0
+    productivity_strength: Multiplier = 0.0
     min_productivity: float = Field(0.5, gt=0.0, le=1.0)
 
 
 class Absence(Strict):
     # spells start at this rate while a person is well, so a year holds slightly fewer of them
-    sickness_spells_per_year: NonNegativeFloat = 0.0
-    sickness_spell_working_days: Distribution = {"dist": "fixed", "value": 4.5}
+    sickness_spells_per_year: RatePerYear = 0.0
+    sickness_spell_working_days: DaysDist = {"dist": "fixed", "value": 4.5}
     annual_leave_days_per_year: float = Field(0.0, ge=0.0, lt=261.0)  # working days, bank holidays in
 
 
 class NewStarters(Strict):
-    ramp_months: NonNegativeFloat = 0.0
+    ramp_months: MonthsDuration = 0.0
     ramp_productivity: float = Field(1.0, gt=0.0, le=1.0)
-    protected_months: NonNegativeFloat = 0.0
+    protected_months: MonthsDuration = 0.0
     protected_caseload_share: float = Field(1.0, gt=0.0, le=1.0)  # of the team's caseload cap
 
 
 class Recruitment(Strict):
     """A vacancy opens a campaign; a campaign fills or fails; a failed one is re-advertised."""
 
-    campaign_weeks: Distribution = {"dist": "fixed", "value": 10.0}
+    campaign_weeks: WeeksDist = {"dist": "fixed", "value": 10.0}
     fill_probability: float = Field(1.0, ge=0.0, le=1.0)
-    readvertise_weeks: NonNegativeFloat = 4.0
-    starter_notice_weeks: Distribution = {"dist": "fixed", "value": 8.0}
-    cost_per_campaign: NonNegativeFloat = 0.0
+    readvertise_weeks: Weeks = 4.0
+    starter_notice_weeks: WeeksDist = {"dist": "fixed", "value": 8.0}
+    cost_per_campaign: Money = 0.0
     hire_fte: float = Field(1.0, gt=0.0, le=1.0)
     enabled: bool = False  # off: vacancies stay vacant unless a dated action fills them
 
 
 class Agency(Strict):
-    cover_lag_weeks: NonNegativeFloat = 6.0  # from a vacancy opening to agency cover starting
+    cover_lag_weeks: Weeks = 6.0  # from a vacancy opening to agency cover starting
     conversion_rate_per_month: float = Field(0.0, ge=0.0, le=1.0)  # agency workers taking a permanent post
 
 
@@ -255,29 +350,29 @@ class CapacityResponse(Strict):
     max_extra_share), closing 1/adjustment_months of the gap a month. Strength 0 turns it off.
     """
 
-    strength: NonNegativeFloat = 0.0
+    strength: Multiplier = 0.0
     # the pipeline a team aims to hold, as a share of the statutory time its work is allowed
-    target_share: PositiveFloat = 0.55
-    max_extra_share: NonNegativeFloat = 0.7
+    target_share: float = Field(0.55, gt=0.0, le=MAX_MULTIPLIER)
+    max_extra_share: Multiplier = 0.7
     max_released_share: float = Field(0.3, ge=0.0, lt=1.0)
-    adjustment_months: float = Field(2.0, ge=1.0)
-    extra_hourly_cost: NonNegativeFloat = 0.0  # what an extra hour of casework costs (agency rate)
-    teams: list[str] | None = None  # the teams that respond; default: every team
+    adjustment_months: float = Field(2.0, ge=1.0, le=MAX_MONTHS_DURATION)
+    extra_hourly_cost: HourlyRate = 0.0  # what an extra hour of casework costs (agency rate)
+    teams: list[Slug] | None = Field(None, max_length=MAX_ITEMS)  # the teams that respond; default: every team
 
 
 class Workforce(Strict):
     roles: dict[Role, RoleTerms] = Field(default_factory=lambda: {r: RoleTerms() for r in ROLES})
-    permanent_notice_weeks: Distribution = {"dist": "fixed", "value": 4.0}
-    agency_notice_weeks: Distribution = {"dist": "fixed", "value": 1.0}
+    permanent_notice_weeks: WeeksDist = {"dist": "fixed", "value": 4.0}
+    agency_notice_weeks: WeeksDist = {"dist": "fixed", "value": 1.0}
     pressure: Pressure = Field(default_factory=Pressure)
-    handover_hours_per_item: NonNegativeFloat = 0.0
+    handover_hours_per_item: float = Field(0.0, ge=0.0, le=MAX_HOURS_PER_STEP)
     absence: Absence = Field(default_factory=Absence)
     new_starters: NewStarters = Field(default_factory=NewStarters)
     recruitment: Recruitment = Field(default_factory=Recruitment)
     agency: Agency = Field(default_factory=Agency)
     capacity_response: CapacityResponse = Field(default_factory=CapacityResponse)
     # budgeted FTE by team; a team left out has its staff in post at the start as establishment
-    establishment_fte: dict[str, NonNegativeFloat] = Field(default_factory=dict)
+    establishment_fte: dict[Slug, StaffFte] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _every_role(self):
@@ -290,14 +385,14 @@ class Workforce(Strict):
 
 
 class _Action(Strict):
-    date: dt.date
+    date: Date
 
 
 class EstablishmentChange(_Action):
     action: Literal["establishment"]
-    team: str
-    change_fte: float | None = None
-    set_fte: NonNegativeFloat | None = None
+    team: Slug
+    change_fte: Annotated[float, Field(ge=-MAX_STAFF, le=MAX_STAFF)] | None = None
+    set_fte: StaffFte | None = None
 
     @model_validator(mode="after")
     def _one_of(self):
@@ -310,8 +405,8 @@ class Cohort(_Action):
     """n hires starting on a date (an overseas cohort, a campaign run outside the model)."""
 
     action: Literal["cohort"]
-    team: str
-    count: PositiveInt
+    team: Slug
+    count: int = Field(ge=1, le=MAX_STAFF)
     fte: float = Field(1.0, gt=0.0, le=1.0)
     contract: Contract = "permanent"
 
@@ -319,7 +414,7 @@ class Cohort(_Action):
 class AgencyCap(_Action):
     action: Literal["agency_cap"]
     role: Role = "caseworker"
-    fte: NonNegativeFloat
+    fte: StaffFte
 
 
 class AgencyConversion(_Action):
@@ -329,22 +424,22 @@ class AgencyConversion(_Action):
 
 class CaseloadCap(_Action):
     action: Literal["caseload_cap"]
-    team: str
-    per_fte: PositiveFloat | None
+    team: Slug
+    per_fte: CaseloadPerFte | None
 
 
 class MergeTeams(_Action):
     action: Literal["merge_teams"]
-    teams: list[str] = Field(min_length=2)
-    into: str
-    caseload_cap_per_fte: PositiveFloat | None = None
+    teams: list[Slug] = Field(min_length=2, max_length=MAX_ITEMS)
+    into: Slug
+    caseload_cap_per_fte: CaseloadPerFte | None = None
 
 
 class SetParameter(_Action):
     """From `date`, set any numeric lever by its dotted path (e.g. demand.growth_per_year)."""
 
     action: Literal["set"]
-    parameter: str
+    parameter: Annotated[str, StringConstraints(max_length=500)]
     value: float
 
 
@@ -359,12 +454,12 @@ SETTABLE_SECTIONS = ("demand", "assessment", "plans", "workforce", "teams")
 class HistoryYear(Strict):
     """One calendar year of an authority's published figures (DfE SEN2), as counted there."""
 
-    requests_received: NonNegativeFloat | None = None
-    refusals: NonNegativeFloat | None = None  # requests decided not to assess
-    assessments_ended_no_plan: NonNegativeFloat | None = None
-    plans_issued: NonNegativeFloat | None = None
-    plans_issued_within_20_weeks: NonNegativeFloat | None = None
-    plans_in_force_january: NonNegativeFloat | None = None  # the census of January of that year
+    requests_received: Count | None = None
+    refusals: Count | None = None  # requests decided not to assess
+    assessments_ended_no_plan: Count | None = None
+    plans_issued: Count | None = None
+    plans_issued_within_20_weeks: Count | None = None
+    plans_in_force_january: Count | None = None  # the census of January of that year
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -384,15 +479,15 @@ class InputUncertainty(Strict):
     a multivariate normal on their fitting scale (log for positive ones, logit for shares),
     centred on the estimates, so the spread of outcomes covers the parameters as well as chance."""
 
-    parameters: list[str] = Field(min_length=1)
+    parameters: list[Annotated[str, StringConstraints(max_length=500)]] = Field(min_length=1, max_length=MAX_PARAMETERS)
     scales: list[Literal["log", "logit", "linear"]]
     estimates: list[float]  # on the natural scale, as in the rest of the configuration
     covariance: list[list[float]]  # on the fitting scale: what the fit leaves unknown
     # How far each parameter moves from one year to the next (standard deviation on its fitting
     # scale; 0 for one that does not change): each January from drift_from on, every replication
     # takes one more step, so the range of outcomes widens with the horizon.
-    drift: list[NonNegativeFloat] | None = None
-    drift_from: dt.date | None = None
+    drift: list[Annotated[float, Field(ge=0.0, le=MAX_DRIFT)]] | None = None
+    drift_from: Date | None = None
 
     @model_validator(mode="after")
     def _shapes(self):
@@ -410,6 +505,8 @@ class InputUncertainty(Strict):
         import numpy as np
 
         cov = np.asarray(self.covariance, dtype=float)
+        if np.abs(cov).max() > MAX_DRIFT**2:
+            raise ValueError(f"expected variances of at most {MAX_DRIFT**2:g} on the fitting scale")
         if not np.all(np.isfinite(cov)) or not np.allclose(cov, cov.T) or np.linalg.eigvalsh(cov).min() < -1e-12:
             raise ValueError("expected a finite, symmetric, positive semi-definite covariance matrix")
         for scale, value in zip(self.scales, self.estimates):
@@ -421,44 +518,44 @@ class InputUncertainty(Strict):
 class CalibrationRecord(Strict):
     """How the configuration was calibrated: written by `sendsim calibrate`, read by the report."""
 
-    source: str
-    method: str
+    source: Text
+    method: Text
     years: list[int] = Field(default_factory=list)
     estimates: dict[str, float] = Field(default_factory=dict)
     objective: float
-    degrees_of_freedom: NonNegativeInt
+    degrees_of_freedom: int = Field(ge=0, le=MAX_ITEMS)
     p_value: float = Probability
     rejected: bool
-    verdict: str  # one plain sentence
+    verdict: Text  # one plain sentence
 
 
 class Scenario(Strict):
-    description: str = ""
+    description: Text = ""
     overrides: dict[str, Any] = Field(default_factory=dict)  # dotted keys, applied before the run
-    actions: list[Action] = Field(default_factory=list)  # added to the base's dated actions
+    actions: list[Action] = Field(default_factory=list, max_length=MAX_ITEMS)  # added to the base's dated actions
 
 
 class Config(Strict):
-    name: str
-    start_date: dt.date
-    months: PositiveInt = 60
+    name: Name
+    start_date: dt.date = Field(ge=EARLIEST_DATE, le=LATEST_START)
+    months: int = Field(60, ge=1, le=MAX_MONTHS)
     # Months simulated from start_date before the reported period begins: they let the queues
     # and allocations settle from the initial state, and are left out of every measure.
-    warm_up_months: NonNegativeInt = 0
-    seed: NonNegativeInt = 0
+    warm_up_months: int = Field(0, ge=0, le=MAX_MONTHS)
+    seed: Seed = 0
     demand: Demand
     assessment: Assessment
     plans: Plans
     initial_state: InitialState = Field(default_factory=InitialState)
     policy: Policy = Field(default_factory=Policy)
-    teams: dict[str, Team]
-    staff: list[StaffGroup]
+    teams: dict[Slug, Team] = Field(max_length=MAX_ITEMS)
+    staff: list[StaffGroup] = Field(max_length=MAX_ITEMS)
     workforce: Workforce = Field(default_factory=Workforce)
-    actions: list[Action] = Field(default_factory=list)
-    scenarios: dict[str, Scenario] = Field(default_factory=dict)
-    scenario: str | None = None  # the scenario this configuration was resolved for, if any
+    actions: list[Action] = Field(default_factory=list, max_length=MAX_ITEMS)
+    scenarios: dict[Slug, Scenario] = Field(default_factory=dict, max_length=MAX_SCENARIOS)
+    scenario: Slug | None = None  # the scenario this configuration was resolved for, if any
     # Published figures of the years before start_date (what `sendsim init` read), for calibration.
-    history: dict[int, HistoryYear] = Field(default_factory=dict)
+    history: dict[Year, HistoryYear] = Field(default_factory=dict)
     uncertainty: InputUncertainty | None = None
     calibration: CalibrationRecord | None = None
 
@@ -468,6 +565,21 @@ class Config(Strict):
         if v.day != 1:
             raise ValueError("expected the first day of a month, e.g. 2023-01-01")
         return v
+
+    @field_validator("scenarios")
+    @classmethod
+    def _base_is_reserved(cls, v: dict[str, Scenario]) -> dict[str, Scenario]:
+        if "base" in v:
+            raise ValueError("'base' is the configuration without a scenario; expected another name")
+        return v
+
+    @model_validator(mode="after")
+    def _within_bounds(self):
+        people = sum(group.count for group in self.staff)
+        if people > MAX_TOTAL_STAFF:
+            raise ValueError(f"staff: expected at most {MAX_TOTAL_STAFF:,} people in all, got {people:,}")
+        check_horizon(self)
+        return self
 
     @model_validator(mode="after")
     def _teams_cover_work(self):
@@ -529,8 +641,8 @@ class Config(Strict):
 
 
 class NationalTotals(Strict):
-    plans_in_force: PositiveInt
-    requests_per_year: PositiveFloat
+    plans_in_force: int = Field(ge=1, le=MAX_PLANS)
+    requests_per_year: float = Field(gt=0.0, le=12 * MAX_REQUESTS_PER_MONTH)
 
 
 class National(Strict):
@@ -543,14 +655,14 @@ class National(Strict):
       scaled to match: teams that review plans by plans in force, the others by requests).
     """
 
-    name: str
+    name: Name
     services: str | None = None  # a folder of service configurations, relative to this file
     template: str | None = None  # a service configuration, relative to this file
     authorities: str | None = None  # CSV: authority, requests_per_year, plans_in_force; relative to this file
     # rescale every authority in proportion so that the national totals are these
     scale_to: NationalTotals | None = None
-    seed: NonNegativeInt = 0
-    months: PositiveInt | None = None  # default: the services' (or the template's)
+    seed: Seed = 0
+    months: int | None = Field(None, ge=1, le=MAX_MONTHS)  # default: the services' (or the template's)
 
     @model_validator(mode="after")
     def _one_form(self):
@@ -563,11 +675,28 @@ class National(Strict):
         return self
 
 
-def check_numeric(config: "Config", dotted: str, value: float, where: str) -> None:
-    """A number field that can be given a value before a run (by calibration or by a replication's
-    draw of its parameters), and that value within the field's bounds; otherwise ValueError."""
-    node: Any = config
-    keys = dotted.split(".")
+def check_horizon(config: Config, months: int | None = None) -> None:
+    """ValueError if the requests or the plans in force grow past their bounds within the horizon
+    (`months`, default the configuration's, and the warm-up): a run of a service growing without
+    end would never finish. Growth and net transfers in are taken as they are at the start."""
+    months = config.months if months is None else months
+    years = (months + config.warm_up_months) / 12
+    demand = config.demand
+    peak = demand.requests_per_month * max(demand.seasonal_profile) * max(1.0, 1.0 + demand.growth_per_year) ** years
+    if peak > MAX_REQUESTS_PER_MONTH:
+        raise ValueError(f"demand: {demand.requests_per_month:g} requests a month growing {demand.growth_per_year:+.0%} a "
+                         f"year reach {peak:,.0f} in a month within {months + config.warm_up_months} months; expected "
+                         f"at most {MAX_REQUESTS_PER_MONTH:,} (a shorter horizon or less growth)")
+    net = max(0.0, config.plans.transfers_in_rate_per_year - config.plans.ceasing_rate_per_year)
+    plans = config.initial_state.plans_in_force * math.exp(min(net * years, 700.0))
+    if plans > MAX_PLANS:
+        raise ValueError(f"plans: {config.initial_state.plans_in_force:,} plans in force, with transfers in exceeding "
+                         f"ceasing by {net:.1%} a year, reach {plans:,.0f} within {months + config.warm_up_months} "
+                         f"months; expected at most {MAX_PLANS:,}")
+
+
+def _lever(node: Any, keys: list[str], dotted: str, where: str) -> Any:
+    """The field a dotted path reaches, or ValueError naming where the path stopped."""
     for key in keys:
         if isinstance(node, dict) and key in node:
             node = node[key]
@@ -575,16 +704,35 @@ def check_numeric(config: "Config", dotted: str, value: float, where: str) -> No
             node = getattr(node, key)
         else:
             raise ValueError(f"{where}: no parameter {dotted!r} (stopped at {key!r})")
-    if isinstance(node, bool) or not isinstance(node, (int, float)):
-        raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
+    return node
+
+
+def _is_number(node: Any) -> bool:
+    return not isinstance(node, bool) and isinstance(node, (int, float))
+
+
+def _check_value(config: "Config", dotted: str, value: float, where: str) -> None:
+    """Set the lever on a copy, so the value meets exactly the checks the file's would: the field's
+    bounds (validated on assignment, dictionaries of values as a whole) and the horizon's."""
     from sim.actions import set_live
 
     trial = config.model_copy(deep=True)
     try:
         set_live(trial, dotted, value)
+        check_horizon(trial)
     except ValidationError as exc:
         problem = exc.errors()[0]
         raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
+    except ValueError as exc:
+        raise ValueError(f"{where}: {dotted} = {value!r}: {exc}") from None
+
+
+def check_numeric(config: "Config", dotted: str, value: float, where: str) -> None:
+    """A number field that can be given a value before a run (by calibration or by a replication's
+    draw of its parameters), and that value within the field's bounds; otherwise ValueError."""
+    if not _is_number(_lever(config, dotted.split("."), dotted, where)):
+        raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
+    _check_value(config, dotted, value, where)
 
 
 def _check_settable(config: "Config", dotted: str, value: float, where: str) -> None:
@@ -592,31 +740,21 @@ def _check_settable(config: "Config", dotted: str, value: float, where: str) -> 
     section, *rest = dotted.split(".")
     if section not in SETTABLE_SECTIONS or not rest:
         raise ValueError(f"{where}: expected a parameter under {', '.join(SETTABLE_SECTIONS)}, got {dotted!r}")
-    node: Any = getattr(config, section)
-    for key in rest:
-        if isinstance(node, dict) and key in node:
-            node = node[key]
-        elif isinstance(node, BaseModel) and key in type(node).model_fields:
-            node = getattr(node, key)
-        else:
-            raise ValueError(f"{where}: no parameter {dotted!r} (stopped at {key!r})")
-    if rest[-1] != "caseload_cap_per_fte" and (isinstance(node, bool) or not isinstance(node, (int, float))):
+    node = _lever(getattr(config, section), rest, dotted, where)
+    if rest[-1] != "caseload_cap_per_fte" and not _is_number(node):
         raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
-    from sim.actions import set_live
-
-    trial = config.model_copy(deep=True)
-    try:
-        set_live(trial, dotted, value)
-    except ValidationError as exc:
-        problem = exc.errors()[0]
-        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
+    _check_value(config, dotted, value, where)
 
 
 # --- loading -------------------------------------------------------------------------------------
 
 
 def _describe(error: dict[str, Any]) -> str:
-    path = ".".join(str(p) for p in error["loc"] if not str(p).startswith("function-after"))
+    loc = [str(p) for p in error["loc"] if not str(p).startswith("function-after")]
+    if loc[-1:] == ["[key]"]:  # a dictionary's key (a scenario's name): the dictionary, then the key
+        error = {**error, "msg": f"{loc[-2]!r}: {error['msg'].removeprefix('Value error, ')}", "input": {}}
+        loc = loc[:-2]
+    path = ".".join(loc)
     # pydantic names the discriminated member in the path; a person wants the field.
     path = path.replace(".fixed.", ".").replace(".exponential.", ".").replace(".lognormal.", ".")
     path = path.replace(".gamma.", ".").replace(".uniform.", ".").replace(".triangular.", ".")
@@ -685,20 +823,6 @@ def resolve_scenario(config: Config, name: str | None, source: str = "<config>")
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:
     path = Path(path)
     return parse_config(read_yaml(path), str(path), overrides)
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        at = f" at line {where.line + 1}, column {where.column + 1}" if where else ""
-        raise ConfigError(f"{path}: not valid YAML{at}: {getattr(exc, 'problem', exc)}") from None
-    return raw
 
 
 def parse_national(raw: Any, source: str) -> National:

@@ -10,19 +10,34 @@ from __future__ import annotations
 from typing import Annotated, Literal, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeFloat, PositiveFloat, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# A parameter of any distribution: hours, weeks or days, finite and at most this (the configuration
+# bounds each use more tightly by its unit).
+MAX_VALUE = 1e6
+# A cv is a spread relative to the mean: 10 is wilder than any casework (effort's is ~0.4-0.8), and
+# below 0.001 a draw is the mean (gamma's shape 1/cv^2 would overflow).
+MIN_CV, MAX_CV = 0.001, 10.0
+Value = Annotated[float, Field(ge=0.0, le=MAX_VALUE)]
+Mean = Annotated[float, Field(gt=0.0, le=MAX_VALUE)]
+Cv = Annotated[float, Field(ge=MIN_CV, le=MAX_CV)]
 
 
 class _Dist(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:  # pragma: no cover
         raise NotImplementedError
 
+    @property
+    def largest(self) -> float:
+        """The largest of its values (a mean, or the highest value; not the cv), for a bound by unit."""
+        return max(v for k, v in self.model_dump().items() if k not in ("dist", "cv"))
+
 
 class Fixed(_Dist):
     dist: Literal["fixed"]
-    value: NonNegativeFloat
+    value: Value
 
     def sample(self, rng, size):
         return np.full(size, self.value)
@@ -30,7 +45,7 @@ class Fixed(_Dist):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean: PositiveFloat
+    mean: Mean
 
     def sample(self, rng, size):
         return rng.exponential(self.mean, size)
@@ -38,8 +53,8 @@ class Exponential(_Dist):
 
 class LogNormal(_Dist):
     dist: Literal["lognormal"]
-    mean: PositiveFloat
-    cv: PositiveFloat
+    mean: Mean
+    cv: Cv
 
     def sample(self, rng, size):
         sigma2 = np.log1p(self.cv**2)
@@ -49,8 +64,8 @@ class LogNormal(_Dist):
 
 class Gamma(_Dist):
     dist: Literal["gamma"]
-    mean: PositiveFloat
-    cv: PositiveFloat
+    mean: Mean
+    cv: Cv
 
     def sample(self, rng, size):
         shape = 1.0 / self.cv**2
@@ -59,8 +74,8 @@ class Gamma(_Dist):
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
-    low: NonNegativeFloat
-    high: NonNegativeFloat
+    low: Value
+    high: Value
 
     @model_validator(mode="after")
     def _ordered(self):
@@ -74,9 +89,9 @@ class Uniform(_Dist):
 
 class Triangular(_Dist):
     dist: Literal["triangular"]
-    low: NonNegativeFloat
-    mode: NonNegativeFloat
-    high: NonNegativeFloat
+    low: Value
+    mode: Value
+    high: Value
 
     @model_validator(mode="after")
     def _ordered(self):
