@@ -99,6 +99,7 @@ VARIANCE_REPS = 8  # replications at the estimate from which each observation's 
 WINDOW_XATOL = 0.02  # a year's parameters are fitted to about 2% on their fitting scale
 WINDOW_MAX_EVALUATIONS = 30
 WINDOW_COORDINATE_STEPS = 10  # each one-parameter search before the simplex
+WINDOW_COORDINATE_GAIN = 1.0  # the least fall in J (one figure's z², on common random numbers) it moves for
 
 
 class CalibrationError(ConfigError):
@@ -448,7 +449,10 @@ def _fit_window(args) -> tuple[list[float], float, int]:
                 return j(z, figure)
             found = optimize.minimize_scalar(along, method="bounded", bounds=(p.to_free(p.low), p.to_free(p.high)),
                                              options={"xatol": 0.05, "maxiter": WINDOW_COORDINATE_STEPS})
-            z0[k] = found.x
+            # a figure that barely sees its parameter (the on-time rate of a service with capacity
+            # to spare, whatever its fast-track share) would let the search wander on noise alone
+            if found.fun < along(z0[k]) - WINDOW_COORDINATE_GAIN:
+                z0[k] = found.x
     simplex = np.vstack([z0] + [z0 + 0.4 * np.eye(len(z0))[i] for i in range(len(z0))])
     result = optimize.minimize(j, z0, method="Nelder-Mead", options={
         "initial_simplex": simplex, "xatol": WINDOW_XATOL, "fatol": 0.05, "maxfev": WINDOW_MAX_EVALUATIONS})
