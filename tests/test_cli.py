@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
+from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import load_config
 from sim.national import is_national, load_national
@@ -25,7 +26,7 @@ MONTHS = 6
 
 def _run_cli(*args: str):
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output
+    assert_no_exception(result)
     return result
 
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import ConfigError, load_config, parse_config
 
@@ -103,9 +104,9 @@ def _expected(case: str) -> list[str]:
 
 def _assert_refused(result, path: Path, case: str) -> None:
     output = result.output  # stdout and stderr together
+    assert_no_exception(result)
     assert result.exit_code == 2, output
     assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert "Traceback" not in output
     assert "error:" in output
     flat = squash(output)
     assert squash(str(path)) in flat, f"file not named: {output}"
@@ -204,7 +205,7 @@ def test_bad_override_is_refused_without_a_traceback(example_path, tmp_path, set
     out_dir = tmp_path / "out"
     result = CliRunner().invoke(main, ["run", str(example_path), "--months", "1", "--out", str(out_dir),
                                        "--set", setting])
-    assert "Traceback" not in result.output
+    assert_no_exception(result)
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, result.output
     assert squash(expected) in squash(result.output)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 from scipy import stats as sps
 
+from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import resolve_scenario
 from sim.precision import look_ahead, relative_half_widths, run_to_precision
@@ -32,7 +33,7 @@ SCENARIOS = ["base", "two_more_caseworkers"]
 
 def _run_cli(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output
+    assert_no_exception(result)
     return result
 
 

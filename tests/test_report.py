@@ -18,6 +18,7 @@ import yaml
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
+from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import dump_config, load_config
 from sim.experiment import load_results, run_experiment, write_experiment
@@ -32,7 +33,7 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 def _run_cli(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output
+    assert_no_exception(result)
     return result
 
 

@@ -16,6 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from cli_result import assert_no_exception
 import sim
 from sim.cli import main
 from sim.config import ConfigError, load_config, parse_config
@@ -100,7 +101,7 @@ def squash(text: str) -> str:
 
 def _invoke(*args):
     result = CliRunner().invoke(main, [str(a) for a in args])
-    assert "Traceback" not in result.output, result.output
+    assert_no_exception(result)
     return result
 
 
