@@ -26,9 +26,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import parse_config
+from sim.config import ConfigError, parse_config
 from sim.estimate import LATENESS_WEEKS, open_assessments, withdrawal_share
-from sim.sen2 import DataError, Sen2, fmt_count, history
+from sim.sen2 import DataError, Sen2, fmt_count, has_row, history
 
 # --- national defaults and benchmarks ------------------------------------------------------------
 
@@ -117,10 +117,10 @@ class Draft:
     target_on_time_rate: float | None = None
 
 
-def build_config(sen2: Sen2, la_name: str, year: int | None = None) -> dict[str, Any]:
+def build_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaults: bool = False) -> dict[str, Any]:
     """The raw configuration mapping for `la_name` from SEN2 calendar year `year` (default: the
     latest with requests), starting on 1 January of the year after."""
-    return draft_config(sen2, la_name, year).raw
+    return draft_config(sen2, la_name, year, allow_defaults).raw
 
 
 def write_config(draft: Draft, path: str | Path, force: bool = False) -> Path:
@@ -149,8 +149,15 @@ def _years_of(h: pd.DataFrame, column: str, upto: int | None = None) -> pd.Serie
     return s[s.index <= upto] if upto is not None else s
 
 
-def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
-    """Draft the configuration for an authority (name or LA code) from SEN2 year `year`."""
+# Files whose row for the authority and year the draft reads; without one it would fall back to
+# national defaults for all that the row holds, which only --allow-defaults asks for.
+ROWS_NEEDED = ("assessments", "timeliness")
+
+
+def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaults: bool = False) -> Draft:
+    """Draft the configuration for an authority (name or LA code) from SEN2 year `year`. A file with
+    no row for the authority in that year is an error unless `allow_defaults`, when national
+    defaults stand in for the row and the notes (and the file's header) say so."""
     h = history(sen2, la_name)
     name = h.attrs["name"]
     if h.attrs["geographic_level"] != "Local authority":
@@ -171,6 +178,14 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
     row = h.loc[year]
     get = lambda c: _num(row.get(c))  # noqa: E731
     notes = list(h.attrs["notes"])
+    for table in ROWS_NEEDED:
+        if has_row(sen2, table, (h.attrs["geographic_level"], name), year):
+            continue
+        path = sen2[table].path
+        if not allow_defaults:
+            raise DataError(f"{path}: no row for {name} in {year} (expected the authority's figures of the year; "
+                            "to draft from national defaults instead, pass --allow-defaults)")
+        notes.append(f"{path.name} has no row for {name} in {year}: national defaults used (--allow-defaults)")
     from_data: list[tuple[str, str]] = []
     needs: list[str] = []
     y = year
@@ -420,7 +435,11 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None) -> Draft:
         "review_by_hours": review_by_hours, "ep_demand": ep_demand, "caseworker_hours": caseworker_hours,
         "ep_hours": ep_hours, "requests_n": requests, "assessed_v": assessed,
     })
-    parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")  # a draft that does not validate is a bug
+    try:  # figures sim/sen2.py lets through can still draft a service out of the schema's bounds
+        parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")
+    except ConfigError as exc:
+        raise DataError(f"{sen2.folder}: {name}, {y}: the SEN2 figures draft a service out of bounds, so one of "
+                        f"them cannot be right: {str(exc).split(': ', 1)[-1]}") from None
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
 
 

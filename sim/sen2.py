@@ -8,11 +8,17 @@ one column per measure. This module turns each into a tidy frame of the headline
 
 Rules, so a figure can always be traced back to the published cell:
 
-- Text encoding: UTF-8, with or without a byte-order mark (Windows-1252 is tried if UTF-8 fails).
+- Files: regular files of at most 256 MB (a FIFO or a device is refused before it is read).
+- Text encoding: UTF-8, with or without a byte-order mark (Windows-1252 is tried if UTF-8 fails);
+  UTF-16 and binary files are refused, saying so.
 - Missing values: DfE's symbols (``x`` not available, ``c`` confidential, ``z`` not applicable,
-  ``low`` rounds to zero, ``u`` low reliability, ``~``, ``:``, ``..``) and blank cells become NaN,
-  and so does any other text that is not a number. Nothing is guessed. The published text is kept
-  in the table's ``codes`` frame (same rows and measure columns; ``""`` where a number was read).
+  ``low`` rounds to zero, ``u`` low reliability, ``~``, ``:``, ``..``) and blank cells become NaN.
+  Nothing is guessed. The published text is kept in the table's ``codes`` frame (same rows and
+  measure columns; ``""`` where a number was read). Any other text is refused.
+- Sanity: a value no English authority (or England) has published is refused, naming the file,
+  the area, the period and the column: a negative count, a percentage over 100, a count above
+  England's in the same period or above any real authority's (MAX_AUTHORITY_COUNT), a part above
+  its whole in the same row (PARTS), a year outside 1990-2100.
 - Periods: ``time_identifier`` "Calendar year" (time_period ``2021``) gives ``year`` 2021 and
   ``period`` "2021"; a month such as "January" gives ``year`` 2021 and ``period`` "January 2021";
   an academic (or financial) year, time_period ``202122``, gives ``period`` "2021/22" and ``year``
@@ -29,6 +35,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import io
 import math
 import re
 from dataclasses import dataclass, field
@@ -37,7 +44,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import ConfigError
+from sim.config import EARLIEST_DATE, LATEST_START, MAX_PLANS, MAX_REQUESTS_PER_MONTH, ConfigError
+from sim.files import MAX_TABLE_BYTES, read_text
 
 
 class DataError(ConfigError):
@@ -143,16 +151,13 @@ def _normal(text: str) -> str:
 
 
 def _read_text(path: Path) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, skipinitialspace=True)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise DataError(f"{path}: the file is empty (expected a DfE SEN2 CSV with a header row)") from None
-        except (pd.errors.ParserError, csv.Error) as exc:
-            raise DataError(f"{path}: not a readable CSV file ({exc})") from None
-    raise DataError(f"{path}: not UTF-8 or Windows-1252 text (expected a DfE SEN2 CSV)")
+    text = read_text(path, MAX_TABLE_BYTES, encodings=("utf-8-sig", "cp1252"))  # ConfigError naming the file
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: the file is empty (expected a DfE SEN2 CSV with a header row)") from None
+    except (pd.errors.ParserError, csv.Error) as exc:
+        raise DataError(f"{path}: not a readable CSV file ({str(exc).strip()})") from None
 
 
 def _time(path: Path, period: str, identifier: str) -> tuple[int, str]:
@@ -189,7 +194,7 @@ def read_table(path: str | Path, name: str) -> Sen2Table:
     """Read one SEN2 file (`name` is one of FILES: requests, assessments, timeliness, ...)."""
     path = Path(path)
     spec = FILES[name]
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"{path}: file not found (expected DfE SEN2 {spec.filename}: {spec.description})")
     raw = _read_text(path)
     raw.columns = [str(c).strip().lstrip("\ufeff").casefold() for c in raw.columns]
@@ -210,6 +215,10 @@ def read_table(path: str | Path, name: str) -> Sen2Table:
     levels = raw["geographic_level"].map(lambda v: LEVELS.get(_normal(v)))
     raw = raw[levels.notna()].assign(geographic_level=levels[levels.notna()])
     times = [_time(path, p, i) for p, i in zip(raw["time_period"], raw["time_identifier"])]
+    for year, period in times:
+        if not EARLIEST_DATE.year <= year <= LATEST_START.year:
+            raise DataError(f"{path}: time_period {period!r}: expected a year from {EARLIEST_DATE.year} to "
+                            f"{LATEST_START.year}")
     names = np.where(
         raw["geographic_level"] == "Local authority", raw["la_name"],
         np.where(raw["geographic_level"] == "Regional", raw["region_name"],
@@ -233,10 +242,80 @@ def read_table(path: str | Path, name: str) -> Sen2Table:
         numbers = numbers.where(np.isfinite(numbers))
         data[column] = numbers.to_numpy(dtype=float)
         codes[column] = np.where(numbers.isna().to_numpy(), text, "")
+    _check_codes(path, data, codes, measures)
+    _check_values(path, data, measures)
     keys = ["year", "period", "geographic_level", "name"]
     keep = ~data.duplicated(keys)  # a repeated headline row: the first one published is used
     data, codes = data[keep].reset_index(drop=True), codes[keep].reset_index(drop=True)
     return Sen2Table(name, path, data, codes, measures)
+
+
+# --- sanity: values no English authority has published --------------------------------------------
+
+# The most a year's flow (requests, assessments, plans issued or ceased) or a January census of plans
+# can be for one authority (the largest publishes ~4,000 requests and ~19,000 plans), and for England
+# or a region (114,482 requests in 2022, 517,048 plans in January 2023: the schema's bounds). Beyond
+# them a figure is a damaged file, not a service.
+MAX_AUTHORITY_COUNT = {"flow": 50_000, "census": 200_000}
+MAX_AREA_COUNT = {"flow": 12 * MAX_REQUESTS_PER_MONTH, "census": MAX_PLANS}
+CENSUS_COLUMNS = ("ehcplans",)
+# (part, whole): a part that cannot exceed its whole in the same row, as in every published row
+PARTS = (
+    ("requests_decided_to_assess", "requests_received_in_year"),
+    ("requests_decided_not_to_assess", "requests_received_in_year"),
+    ("assess_issued", "assess_in_year"),
+    ("assess_not_issued", "assess_in_year"),
+    ("plans_issued_den_ex", "plans_issued_den"),
+    ("plans_issued_within_20_weeks", "plans_issued_den"),
+    ("plans_issued_20_weeks_ex", "plans_issued_den_ex"),
+    ("plans_issued_20_weeks_ex", "plans_issued_within_20_weeks"),
+)
+
+
+def _cell(path: Path, data: pd.DataFrame, row: int, column: str) -> str:
+    """Where a value is: the file, the area, the period and the column."""
+    return f"{path}: {data.at[row, 'name']}, {data.at[row, 'period']}, column {column!r}"
+
+
+def _refuse_first(path: Path, data: pd.DataFrame, bad: pd.Series, column: str, why) -> None:
+    """DataError at the first row where `bad`; `why(row)` says what is wrong with its value."""
+    if bad.any():
+        row = bad.idxmax()
+        raise DataError(f"{_cell(path, data, row, column)}: {data.at[row, column]:,.15g} {why(row)}")
+
+
+def _check_codes(path: Path, data: pd.DataFrame, codes: pd.DataFrame, measures: list[str]) -> None:
+    """Text where a number should be is one of DfE's symbols, or the file is damaged."""
+    known = set(SUPPRESSION_CODES)
+    for column in measures:
+        unknown = ~codes[column].str.strip().str.casefold().isin(known)
+        if unknown.any():
+            row = unknown.idxmax()
+            raise DataError(f"{_cell(path, data, row, column)}: {codes.at[row, column]!r} is neither a number nor "
+                            f"one of DfE's symbols for a value not published ({', '.join(repr(c) for c in known if c)})")
+
+
+def _check_values(path: Path, data: pd.DataFrame, measures: list[str]) -> None:
+    authority = data["geographic_level"] == "Local authority"
+    national = data[data["geographic_level"] == "National"].drop_duplicates("period").set_index("period")
+    for column in measures:
+        values = data[column]
+        _refuse_first(path, data, values < 0, column, lambda r: "is negative; expected a count or percentage of 0 or more")
+        if column.startswith("pc_"):
+            _refuse_first(path, data, values > 100, column, lambda r: "is more than 100%")
+            continue
+        kind = "census" if column in CENSUS_COLUMNS else "flow"
+        cap = pd.Series(np.where(authority, MAX_AUTHORITY_COUNT[kind], MAX_AREA_COUNT[kind]), index=data.index)
+        _refuse_first(path, data, values > cap, column, lambda r: (
+            f"is more than any English {'authority' if authority[r] else 'area'} has published (expected at most "
+            f"{cap[r]:,.0f})"))
+        england = data["period"].map(national[column]) if len(national) else pd.Series(np.nan, index=data.index)
+        above = (data["geographic_level"] != "National") & (values > england)
+        _refuse_first(path, data, above, column, lambda r: f"is more than England's {england[r]:,.15g} in the same period")
+    for part, whole in PARTS:
+        if part in measures and whole in measures:
+            _refuse_first(path, data, data[part] > data[whole], part,
+                          lambda r: f"is more than the same row's {whole} ({data.at[r, whole]:,.15g}), which includes it")
 
 
 def read_sen2(folder: str | Path) -> Sen2:
@@ -245,7 +324,7 @@ def read_sen2(folder: str | Path) -> Sen2:
     folder = Path(folder)
     if not folder.is_dir():
         raise DataError(f"{folder}: no such folder (expected a folder holding DfE SEN2 files such as requests.csv)")
-    present = {p.name.casefold(): p for p in folder.iterdir() if p.is_file()}
+    present = {p.name.casefold(): p for p in folder.iterdir()}  # a folder or FIFO is refused by name when read
     sen2 = Sen2(folder)
     for name, spec in FILES.items():
         path = present.get(spec.filename.casefold())
@@ -318,6 +397,15 @@ def _series(sen2: Sen2, table: str, column: str, area: tuple[str, str]) -> pd.Se
     d = sen2[table].data
     rows = d[(d["geographic_level"] == area[0]) & (d["name"] == area[1])]
     return rows.groupby("year")[column].first() if column in rows else pd.Series(dtype=float)
+
+
+def has_row(sen2: Sen2, table: str, area: tuple[str, str], year: int) -> bool:
+    """Does `table` hold a headline row for the area (geographic_level, name) in `year`? A row whose
+    values are suppressed is a row: DfE published it."""
+    if table not in sen2:
+        return False
+    d = sen2[table].data
+    return bool(((d["geographic_level"] == area[0]) & (d["name"] == area[1]) & (d["year"] == year)).any())
 
 
 def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
