@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import NoReturn
 from pathlib import Path
 
 import click
-import yaml
 from rich.console import Console
 from rich.table import Table
 
-from sim.config import ConfigError, load_config, resolve_scenario
+from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
+from sim.files import check_writable, load_yaml, read_text
 from sim.runner import check_out_dir, run, write_result
 from sim.summary import format_measure as _fmt, yearly_table
 
@@ -24,8 +25,19 @@ def _parse_overrides(pairs: tuple[str, ...]) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--set")
-        overrides[key] = yaml.safe_load(value)
+        try:
+            overrides[key] = load_yaml(value, f"--set {key}")
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc), param_hint="--set") from None
     return overrides
+
+
+# Bounds of the options, as the configuration's (sim/config.py): a seed numpy and every process
+# agree on, a horizon of 50 years; more replications or processes than these no machine holds.
+SEED = click.IntRange(0, MAX_SEED)
+MONTHS = click.IntRange(1, MAX_MONTHS)
+MAX_REPS = 100_000
+MAX_JOBS = 1_024
 
 
 def _or_exit(read, *args):
@@ -33,8 +45,27 @@ def _or_exit(read, *args):
     try:
         return read(*args)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
-        sys.exit(2)
+        _fail(str(exc))
+
+
+def _fail(message: str) -> NoReturn:
+    """One message, exit status 2."""
+    from rich.markup import escape
+
+    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False)  # a path may hold [brackets]
+    sys.exit(2)
+
+
+def _ready_to_run(config, config_file: str, scenarios: list, months: int | None, out_dir: Path) -> None:
+    """Before any simulation: a --months the service (or a scenario) would outgrow, and an --out
+    that cannot be written, are refused with exit status 2."""
+    if months is not None:
+        for name in scenarios:
+            try:
+                check_horizon(resolve_scenario(config, name, config_file), months)
+            except ValueError as exc:
+                _fail(f"{config_file}: --months {months}: {exc}")
+    _or_exit(check_writable, out_dir, True)
 
 
 def _load(path: str, overrides: dict | None = None):
@@ -82,18 +113,18 @@ def validate(config_file: str) -> None:
 
 @main.command("run")
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--seed", type=int, default=None, help="Random seed (default: the config's).")
-@click.option("--months", type=click.IntRange(min=1), default=None, help="Months to simulate (default: the config's).")
+@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+@click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the results (default: results/<config name>).")
 @click.option("--scenario", default=None, help="Run one of the config's scenarios instead of the base.")
-@click.option("--reps", type=click.IntRange(min=1), default=1, show_default=True,
+@click.option("--reps", type=click.IntRange(1, MAX_REPS), default=1, show_default=True,
               help="Replications; more than one gives means, confidence intervals and percentiles.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
-@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@click.option("--precision", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="Add replications until the 95% CI half-width of the headline measures is at most "
                    "this share of their mean (e.g. 0.05), up to --max-reps.")
-@click.option("--max-reps", type=click.IntRange(min=2), default=100, show_default=True)
+@click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.")
@@ -114,6 +145,7 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
+    _ready_to_run(config, config_file, [None], months, out_dir)
     if reps > 1 or precision is not None:
         _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps)
         return
@@ -133,15 +165,15 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--scenarios", multiple=True, metavar="NAME...", help="Scenarios to compare with the base (default: all).")
-@click.option("--reps", type=click.IntRange(min=2), default=10, show_default=True)
-@click.option("--seed", type=int, default=None, help="Random seed (default: the config's).")
-@click.option("--months", type=click.IntRange(min=1), default=None, help="Months to simulate (default: the config's).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
+@click.option("--reps", type=click.IntRange(2, MAX_REPS), default=10, show_default=True)
+@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+@click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the results (default: results/<config name>-compare).")
-@click.option("--precision", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--precision", type=click.FloatRange(0, 1, min_open=True), default=None,
               help="Add replications until the headline measures' CI half-width is at most this share of their mean.")
-@click.option("--max-reps", type=click.IntRange(min=2), default=100, show_default=True)
+@click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets) -> None:
     """Run the base and scenarios of CONFIG on common random numbers and compare them."""
@@ -153,6 +185,7 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
                   f"expected one of {['base', *config.scenarios]}", highlight=False)
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
+    _ready_to_run(config, config_file, ["base", *names], months, out_dir)
     _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps)
 
 
@@ -175,6 +208,7 @@ def _national(config_file, seed, months, jobs, out_dir) -> None:
 
     model = _load_national(config_file)
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
+    _or_exit(check_writable, out_dir, True)
     try:
         check_out_dir(out_dir)
     except FileExistsError as exc:
@@ -250,8 +284,10 @@ def report(results_dir, report_path) -> None:
         err.print(f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare` or `sendsim run --reps`, "
                   "with results.parquet and provenance.json", highlight=False)
         sys.exit(2)
+    _or_exit(check_writable, Path(report_path) if report_path else folder / "report.html", False)
+    _or_exit(check_writable, folder / "plots", True)
     with err.status("Drawing charts and writing the report…"):
-        path = write_report(folder, report_path)
+        path = _or_exit(write_report, folder, report_path)  # results whose configuration no longer validates
     out.print(f"Report written to [bold]{path}[/]")
 
 
@@ -261,11 +297,14 @@ def report(results_dir, report_path) -> None:
 @click.option("--sen2", "sen2_dir", required=True, type=click.Path(file_okay=False),
               help="Folder of DfE SEN2 files as published (requests.csv, assessments.csv, timeliness_20_week.csv, "
                    "caseload.csv; newplans.csv and ceased_plans.csv if present).")
-@click.option("--year", type=int, default=None,
+@click.option("--year", type=click.IntRange(1990, 2100), default=None,
               help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.")
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write.")
 @click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
-def init(la_name, sen2_dir, year, out_path, force) -> None:
+@click.option("--allow-defaults", is_flag=True,
+              help="Draft even if a file has no row for the authority and year, from national defaults "
+                   "(recorded in the notes and the drafted file); without it that is an error.")
+def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     """Draft a configuration for an authority from DfE SEN2 data, starting on 1 January after --year,
     with the history of every published year up to --year (and nothing later) for `sendsim calibrate`.
 
@@ -282,9 +321,10 @@ def init(la_name, sen2_dir, year, out_path, force) -> None:
     if Path(out_path).exists() and not force:
         err.print(f"[bold red]error:[/] {escape(out_path)}: already exists (use --force to overwrite it)", highlight=False)
         sys.exit(2)
+    _or_exit(check_writable, Path(out_path), False)
     try:
         sen2 = read_sen2(sen2_dir)
-        draft = draft_config(sen2, la_name, year)
+        draft = draft_config(sen2, la_name, year, allow_defaults=allow_defaults)
     except ConfigError as exc:  # sim.sen2.DataError: a missing file, column or authority
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
@@ -324,12 +364,12 @@ def init(la_name, sen2_dir, year, out_path, force) -> None:
 @click.option("--params", multiple=True, metavar="PATH...",
               help="Shared parameters of the service to fit across the years besides each year's capacity "
                    "and fast-track share, e.g. workforce.capacity_response.target_share (default: none).")
-@click.option("--reps", type=click.IntRange(min=1), default=3, show_default=True,
+@click.option("--reps", type=click.IntRange(1, MAX_REPS), default=3, show_default=True,
               help="Replications per evaluation, on common random numbers.")
-@click.option("--max-evaluations", type=click.IntRange(min=5), default=20, show_default=True,
+@click.option("--max-evaluations", type=click.IntRange(5, MAX_REPS), default=20, show_default=True,
               help="Most steps of the fit of the shared parameters.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parallel processes (default: all cores).")
-@click.option("--seed", type=int, default=None)
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@click.option("--seed", type=SEED, default=None)
 @click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
               help="Where to write the calibrated config (default: CONFIG with -calibrated).")
 def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, seed, out_file) -> None:
@@ -348,6 +388,9 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     if out_path.parent and not out_path.parent.exists():
         err.print(f"[bold red]error:[/] {escape(str(out_path))}: the folder does not exist", highlight=False)
         sys.exit(2)
+    _or_exit(check_writable, out_path, False)
+    if history_file:  # a FIFO, a device, a huge or a non-UTF-8 file, refused before pandas reads it
+        _or_exit(read_text, history_file)
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} of ~{task.total:,.0f} runs"),
                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
     try:
