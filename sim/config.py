@@ -586,12 +586,12 @@ class Config(Strict):
         for kind in WORK_KINDS:
             owners = [name for name, team in self.teams.items() if kind in team.handles]
             if len(owners) != 1:
-                raise ValueError(f"expected exactly one team to handle {kind}, got {owners or 'none'}")
+                raise ValueError(f"teams: expected exactly one team to handle {kind}, got {owners or 'none'}")
         for name, team in self.teams.items():
             wanted = "educational_psychologist" if "ep_advice" in team.handles else "caseworker"
             if team.role != wanted or (team.role == "educational_psychologist" and len(team.handles) > 1):
                 raise ValueError(
-                    f"team {name!r}: expected ep_advice to be handled by an educational_psychologist "
+                    f"teams.{name}: expected ep_advice to be handled by an educational_psychologist "
                     "team of its own and casework by caseworker teams"
                 )
         for i, group in enumerate(self.staff):
