@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import NoReturn
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from rich.console import Console
@@ -72,6 +73,44 @@ def _load(path: str, overrides: dict | None = None):
     return _or_exit(load_config, path, overrides)
 
 
+RESUME_HELP = ("Continue a run that was interrupted or killed: the replications it finished (kept in "
+               "OUT.partial) are used again and only the rest are run; the results are those of one "
+               "uninterrupted run.")
+
+
+def _staging(out_dir: Path, job: dict, resume: bool):
+    """The folder that keeps each finished piece of a long job, beside its results."""
+    from sim.parallel import Staging, StagingError
+
+    try:
+        return Staging.beside(out_dir, job, resume)
+    except StagingError as exc:
+        _fail(str(exc))
+
+
+@contextmanager
+def _interruptible(staging, total: int, what: str):
+    """Ctrl-C or SIGTERM: say what was kept and how to go on, and exit 130 or 143, no traceback."""
+    import signal
+
+    def terminated(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    except (KeyboardInterrupt, _Terminated) as exc:
+        err.print(f"Interrupted: {staging.finished()} of {total} {what} finished and kept in {staging.folder}. "
+                  "Run the same command with --resume to go on from there.", highlight=False)
+        sys.exit(143 if isinstance(exc, _Terminated) else 130)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(Exception):
+    """SIGTERM, turned into an exception so that the job stops as it would on Ctrl-C."""
+
+
 class _Commands(click.Group):
     """Lets `--scenarios A B C` and `--params P Q` take several values, as planners write them."""
 
@@ -128,7 +167,9 @@ def validate(config_file: str) -> None:
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
               help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.")
-def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets) -> None:
+@click.option("--resume", is_flag=True, help=RESUME_HELP)
+def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets,
+                resume) -> None:
     """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs).
     A national CONFIG (one naming a template) runs every authority once and adds them up."""
     if _is_national(config_file):
@@ -136,7 +177,7 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
             err.print(f"[bold red]error:[/] {config_file}: a national configuration runs every authority once; "
                       "--reps, --precision, --scenario and --set apply to one service's configuration", highlight=False)
             sys.exit(2)
-        _national(config_file, seed, months, jobs, out_dir)
+        _national(config_file, seed, months, jobs, out_dir, resume)
         return
     config = _load(config_file, _parse_overrides(sets))
     try:
@@ -147,7 +188,7 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
     out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
     _ready_to_run(config, config_file, [None], months, out_dir)
     if reps > 1 or precision is not None:
-        _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps)
+        _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps, resume)
         return
     try:
         check_out_dir(out_dir)
@@ -175,7 +216,8 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
               help="Add replications until the headline measures' CI half-width is at most this share of their mean.")
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
-def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets) -> None:
+@click.option("--resume", is_flag=True, help=RESUME_HELP)
+def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets, resume) -> None:
     """Run the base and scenarios of CONFIG on common random numbers and compare them."""
     config = _load(config_file, _parse_overrides(sets))
     names = list(scenarios) or list(config.scenarios)
@@ -186,7 +228,7 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
     _ready_to_run(config, config_file, ["base", *names], months, out_dir)
-    _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps)
+    _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps, resume)
 
 
 def _is_national(config_file: str) -> bool:
@@ -201,10 +243,10 @@ def _load_national(config_file: str):
     return _or_exit(load_national, config_file)
 
 
-def _national(config_file, seed, months, jobs, out_dir) -> None:
+def _national(config_file, seed, months, jobs, out_dir, resume) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.national import run_national, write_national
+    from sim.national import national_job, run_national, write_national
 
     model = _load_national(config_file)
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
@@ -214,21 +256,25 @@ def _national(config_file, seed, months, jobs, out_dir) -> None:
     except FileExistsError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
+    staging = _staging(out_dir, national_job(model, seed, months), resume)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
+    with _interruptible(staging, len(model.authorities), "authorities"), \
+            Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(f"Simulating {len(model.authorities)} authorities", total=len(model.authorities))
-        result = run_national(model, seed, months, jobs, progress=lambda n: bar.advance(task, n))
+        result = run_national(model, seed, months, jobs, progress=lambda n: bar.advance(task, n), staging=staging)
     write_national(result, model, out_dir)
+    staging.remove()
     table = _table(result.metrics, result.name)
     out.print(table)
     out.print(f"Seed {result.seed}; {len(model.authorities)} authorities, {result.events:,} events in "
               f"{result.wall_seconds:.1f} s on {result.jobs} process(es). Results in [bold]{out_dir}[/]")
 
 
-def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps) -> None:
+def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps,
+                resume) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.experiment import provenance_for, run_experiment, summarise, write_experiment
+    from sim.experiment import provenance_for, replication_job, run_experiment, summarise, write_experiment
     from sim.precision import relative_half_widths, run_to_precision
     from sim.replications import BASE, default_jobs
 
@@ -240,20 +286,21 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
     jobs = jobs or default_jobs()
     seed = config.seed if seed is None else seed
     names = [BASE, *[s for s in scenarios if s != BASE]]
+    staging = _staging(out_dir, replication_job(config, seed, months), resume)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=err, transient=True) as bar:
-        total = len(names) * (reps if precision is None else max_reps)
+    total = len(names) * (reps if precision is None else max_reps)
+    with _interruptible(staging, total, "replications"), Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(f"Simulating {len(names)} scenario(s)", total=total)
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         if precision is None:
             experiment = run_experiment(config, names, reps, seed, months, jobs, progress=advance,
-                                        config_path=config_file)
+                                        config_path=config_file, staging=staging)
         else:
             import time
 
             t0 = time.perf_counter()
             results, reached = run_to_precision(config, precision, names, seed, months, jobs,
-                                                max_reps=max_reps, progress=advance)
+                                                max_reps=max_reps, progress=advance, staging=staging)
             done = int(results["rep"].nunique())
             experiment = summarise(config, results, provenance_for(
                 config, names, done, seed, months, jobs, config_file, time.perf_counter() - t0,
@@ -263,6 +310,7 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
             note = "reached" if reached else f"not reached within {max_reps} replications"
             out.print(f"Precision {precision:g}: {note} after {done} replications (widest relative half-width {worst:.3f}).")
     write_experiment(experiment, out_dir)
+    staging.remove()
     out.print(_kpi_view(experiment))
     if len(names) > 1:
         out.print(_difference_view(experiment))
