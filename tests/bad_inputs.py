@@ -55,7 +55,8 @@ REAL_SEN2 = ROOT.parent / "shared" / "data" / "sen2"
 # small authorities, so that a folder is small and a drafted service runs in a moment
 AUTHORITIES = ("Rutland", "Hartlepool", "City of London")
 YEARS = (2021, 2022)
-TIMEOUT_SECONDS = 60
+TIMEOUT_SECONDS = 60  # of CPU time: a loaded machine slows a command without making it hang
+WALL_TIMEOUT_SECONDS = 1800  # and of the clock, for a command blocked without using the CPU
 OUTCOMES = ("refused", "ran", "unclear", "traceback", "hang")
 
 
@@ -445,18 +446,22 @@ def _alarm(signum, frame):
 
 
 def invoke(args: list[str], timeout: int = TIMEOUT_SECONDS):
-    """`sendsim ARGS` in this process, as a user's shell would run it, stopped at the timeout."""
+    """`sendsim ARGS` in this process, as a user's shell would run it, stopped as a hang after
+    `timeout` seconds of CPU time or WALL_TIMEOUT_SECONDS of the clock."""
     from click.testing import CliRunner
 
     from sim.cli import main
 
-    previous = signal.signal(signal.SIGALRM, _alarm)
-    signal.alarm(timeout)
+    previous = {sig: signal.signal(sig, _alarm) for sig in (signal.SIGPROF, signal.SIGALRM)}
+    signal.setitimer(signal.ITIMER_PROF, timeout)
+    signal.setitimer(signal.ITIMER_REAL, WALL_TIMEOUT_SECONDS)
     try:
         return CliRunner().invoke(main, [str(a) for a in args])
     finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def outcome_of(result, path: str, expect: tuple[str, ...], written: Path | None,
@@ -597,7 +602,7 @@ def main(argv: list[str] | None = None) -> int:
             answers = pool.imap_unordered(run_case, cases)  # one at a time: next() takes a timeout
             for i in range(1, len(cases) + 1):
                 try:  # a worker stuck where the alarm cannot reach it (inside C) leaves its cases unanswered
-                    case, outcome, detail = answers.next(timeout=8 * TIMEOUT_SECONDS)
+                    case, outcome, detail = answers.next(timeout=2 * WALL_TIMEOUT_SECONDS)
                 except multiprocessing.TimeoutError:
                     stuck = len(cases) - i + 1
                     tally.add(Case("config", f"{stuck} cases never answered", ""), "hang", "a worker is stuck")
