@@ -65,10 +65,11 @@ def read_bytes(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
+    info = os.fstat(fd)
+    if not stat.S_ISREG(info.st_mode):  # before fdopen, which refuses a folder with its own error
+        os.close(fd)
+        raise ConfigError(f"{path}: is {_kind(info.st_mode)}, not a file (expected a regular file to read)")
     with os.fdopen(fd, "rb") as file:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise ConfigError(f"{path}: is {_kind(info.st_mode)}, not a file (expected a regular file to read)")
         try:
             data = b"" if info.st_size > limit else file.read(limit + 1)  # +1: a file that grew meanwhile
         except OSError as exc:

@@ -47,7 +47,7 @@ def single_stage(c: int, arrivals_per_day: float, mean_effort_days: float, month
                 "no_plan_probability": 0.0,
                 "final_plan_hours": FIXED_ZERO,
                 # far-off deadlines so that the deadline policy is first come, first served
-                "decision_deadline_weeks": 1000,
+                "decision_deadline_weeks": 520,  # the schema's longest: ten years
             },
             "plans": {
                 "ceasing_rate_per_year": 0.0,
