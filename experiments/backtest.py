@@ -221,7 +221,8 @@ def render(year: int, table: pd.DataFrame, summ: pd.DataFrame, records: list[dic
     if cal_seconds:
         lines += ["", f"Calibration time per authority (one core): median {np.median(cal_seconds):.0f} s, "
                   f"90th percentile {np.percentile(cal_seconds, 90):.0f} s, longest {max(cal_seconds):.0f} s; "
-                  f"the whole back-test {seconds / 60:.0f} minutes on {args.jobs} processes."]
+                  f"this run {seconds / 60:.0f} minutes on {args.jobs} processes (calibrations kept in the folder "
+                  f"from an earlier run are reused, not redone)."]
     return "\n".join(lines) + "\n"
 
 
