@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
@@ -128,6 +129,18 @@ class _Commands(click.Group):
         return super().parse_args(ctx, expanded)
 
 
+class _Share(click.FloatRange):
+    """A share in (0, 1]; FloatRange alone lets NaN through, since every comparison with it is false."""
+
+    def convert(self, value, param, ctx):
+        share = super().convert(value, param, ctx)
+        if math.isnan(share):
+            self.fail(f"{value!r} is not a number in the range 0<x<=1.", param, ctx)
+        return share
+
+
+PRECISION = _Share(0, 1, min_open=True)
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sendsim")
 def main() -> None:
@@ -160,7 +173,7 @@ def validate(config_file: str) -> None:
 @click.option("--reps", type=click.IntRange(1, MAX_REPS), default=1, show_default=True,
               help="Replications; more than one gives means, confidence intervals and percentiles.")
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
-@click.option("--precision", type=click.FloatRange(0, 1, min_open=True), default=None,
+@click.option("--precision", type=PRECISION, default=None,
               help="Add replications until the 95% CI half-width of the headline measures is at most "
                    "this share of their mean (e.g. 0.05), up to --max-reps.")
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
@@ -212,7 +225,7 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Folder for the results (default: results/<config name>-compare).")
-@click.option("--precision", type=click.FloatRange(0, 1, min_open=True), default=None,
+@click.option("--precision", type=PRECISION, default=None,
               help="Add replications until the headline measures' CI half-width is at most this share of their mean.")
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")

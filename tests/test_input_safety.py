@@ -205,7 +205,8 @@ def test_set_goes_through_the_same_checks(tmp_path, setting, phrase):
     assert phrase in result.output and not out.exists()
 
 
-@pytest.mark.parametrize("option", [("--seed", "-1"), ("--seed", str(2**63)), ("--months", "601")])
+@pytest.mark.parametrize("option", [("--seed", "-1"), ("--seed", str(2**63)), ("--months", "601"),
+                                    ("--precision", "nan"), ("--precision", "0"), ("--precision", "inf")])
 def test_options_past_their_bounds_are_usage_errors(tmp_path, option):
     result = _invoke("run", ROOT / "configs" / "example.yaml", "--out", tmp_path / "out", *option)
     assert_refused(result)
