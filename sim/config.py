@@ -583,6 +583,12 @@ class Config(Strict):
 
     @model_validator(mode="after")
     def _teams_cover_work(self):
+        # Staff naming a team that is not there first: the dangling name is the clearest message.
+        for i, group in enumerate(self.staff):
+            if group.team not in self.teams:
+                raise ValueError(f"staff[{i}]: expected team to be one of {sorted(self.teams)}, got {group.team!r}")
+            if group.role != self.teams[group.team].role:
+                raise ValueError(f"staff[{i}]: expected role {self.teams[group.team].role} for team {group.team!r}")
         for kind in WORK_KINDS:
             owners = [name for name, team in self.teams.items() if kind in team.handles]
             if len(owners) != 1:
@@ -594,11 +600,6 @@ class Config(Strict):
                     f"teams.{name}: expected ep_advice to be handled by an educational_psychologist "
                     "team of its own and casework by caseworker teams"
                 )
-        for i, group in enumerate(self.staff):
-            if group.team not in self.teams:
-                raise ValueError(f"staff[{i}]: expected team to be one of {sorted(self.teams)}, got {group.team!r}")
-            if group.role != self.teams[group.team].role:
-                raise ValueError(f"staff[{i}]: expected role {self.teams[group.team].role} for team {group.team!r}")
         return self
 
     @model_validator(mode="after")
@@ -755,10 +756,13 @@ def _describe(error: dict[str, Any]) -> str:
         error = {**error, "msg": f"{loc[-2]!r}: {error['msg'].removeprefix('Value error, ')}", "input": {}}
         loc = loc[:-2]
     path = ".".join(loc)
+    msg = error["msg"].removeprefix("Value error, ")
+    named = re.match(r"([A-Za-z_][\w\[\]]*(?:\.[\w\[\]]+)*(?: \([^)]*\))?): (.*)", msg, re.S)
+    if not path and named:  # a check across fields names its own field: "(top level)" would only add noise
+        return f"  {named.group(1)}: {named.group(2)}"
     # pydantic names the discriminated member in the path; a person wants the field.
     path = path.replace(".fixed.", ".").replace(".exponential.", ".").replace(".lognormal.", ".")
     path = path.replace(".gamma.", ".").replace(".uniform.", ".").replace(".triangular.", ".")
-    msg = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         msg = "unknown key (check the spelling; see configs/example.yaml for the fields)"
     elif error["type"] == "missing":

@@ -22,6 +22,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from sim.config import Config, dump_config, parse_config
+from sim.files import ConfigError, read_text, read_yaml
 from sim.parallel import Staging, fingerprint
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
 from sim.runner import git_commit, atomic_folder, package_version
@@ -137,20 +138,58 @@ def write_experiment(experiment: ExperimentResults, out_dir: str | Path) -> Path
     return out_dir
 
 
-def load_results(out_dir: str | Path) -> ExperimentResults:
-    """Read an experiment folder written by `sendsim run --reps`, `sendsim compare` or Python."""
-    import yaml
+# What each file must hold for a report to be drawn from it; a damaged or foreign file is named.
+_COLUMNS = {
+    "results.parquet": ("scenario", "rep", "month", "metric", "value"),
+    "summary.parquet": ("scenario", "metric", "month", "n", "mean", "ci_low", "ci_high",
+                        "p5", "p25", "p50", "p75", "p95", "median"),
+    "kpis.csv": ("scenario", "year", "to", "measure", "n", "mean", "ci_low", "ci_high",
+                 "p5", "p25", "p50", "p75", "p95", "median", "p_reaches_target"),
+}
+_PROVENANCE_KEYS = ("scenarios", "seed", "months", "replications")
 
+
+def _read_table(path: Path) -> pd.DataFrame:
+    reader = pd.read_parquet if path.suffix == ".parquet" else pd.read_csv
+    if not path.is_file():
+        raise ConfigError(f"{path}: missing from the results folder (expected a folder written by sendsim run --reps)")
+    if path.name == "differences.csv" and path.stat().st_size <= 1:  # a single-scenario run writes it empty
+        return pd.DataFrame()
+    try:
+        table = reader(path)
+    except Exception as exc:  # pyarrow, the CSV parser and the codecs each raise their own kinds
+        raise ConfigError(f"{path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
+                          "the results folder is damaged: run the experiment again") from None
+    missing = [c for c in _COLUMNS.get(path.name, ()) if c not in table.columns]
+    if missing:
+        raise ConfigError(f"{path}: expected the columns {', '.join(missing)}; "
+                          "the results folder is damaged or not sendsim's: run the experiment again")
+    return table
+
+
+def load_results(out_dir: str | Path) -> ExperimentResults:
+    """Read an experiment folder written by `sendsim run --reps`, `sendsim compare` or Python;
+    ConfigError, naming the file, if any part of it is missing or damaged."""
     out_dir = Path(out_dir)
-    provenance = json.loads((out_dir / "provenance.json").read_text(encoding="utf-8"))
-    config = parse_config(yaml.safe_load((out_dir / "config.yaml").read_text(encoding="utf-8")), str(out_dir / "config.yaml"))
-    differences_path = out_dir / "differences.csv"
-    differences = pd.read_csv(differences_path) if differences_path.stat().st_size > 1 else pd.DataFrame()
+    if not out_dir.is_dir():
+        raise ConfigError(f"{out_dir}: not a folder (expected a results folder written by sendsim run --reps)")
+    provenance_path = out_dir / "provenance.json"
+    try:
+        provenance = json.loads(read_text(provenance_path))
+    except ValueError as exc:  # JSONDecodeError
+        raise ConfigError(f"{provenance_path}: not valid JSON ({exc}); the results folder is damaged") from None
+    missing = [k for k in _PROVENANCE_KEYS if not isinstance(provenance, dict) or k not in provenance]
+    if missing:
+        raise ConfigError(f"{provenance_path}: expected an object with the keys {', '.join(missing)}; "
+                          "the results folder is damaged")
+    config_path = out_dir / "config.yaml"
+    config = parse_config(read_yaml(config_path), str(config_path))
+    tables = {name: _read_table(out_dir / name) for name in (*_COLUMNS, "differences.csv")}
     return ExperimentResults(
         config=config,
-        results=pd.read_parquet(out_dir / "results.parquet"),
-        summary=pd.read_parquet(out_dir / "summary.parquet"),
-        kpis=pd.read_csv(out_dir / "kpis.csv"),
-        differences=differences,
+        results=tables["results.parquet"],
+        summary=tables["summary.parquet"],
+        kpis=tables["kpis.csv"],
+        differences=tables["differences.csv"],
         provenance=provenance,
     )

@@ -237,6 +237,13 @@ def test_base_is_not_a_scenario_name():
     _refused(raw, "'base' is the configuration without a scenario")
 
 
+def test_a_team_removed_while_its_staff_remain_is_named_by_the_staff_group():
+    raw = copy.deepcopy(EXAMPLE)
+    del raw["teams"]["psychology"]
+    message = _refused(raw, "staff[", "'psychology'")
+    assert "(top level)" not in message
+
+
 def test_a_team_name_is_a_slug():
     raw = copy.deepcopy(EXAMPLE)
     raw["teams"]["a/b"] = raw["teams"].pop("psychology")
@@ -303,6 +310,64 @@ def test_init_and_report_check_their_out_first(tmp_path):
     result = _invoke("report", results, "--out", blocker / "report.html")
     assert_refused(result)
     assert not (results / "plots").exists()
+
+
+# --- a damaged results folder ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def results_folder(tmp_path_factory):
+    out = tmp_path_factory.mktemp("results") / "example"
+    assert _invoke("run", ROOT / "configs" / "example.yaml", "--months", 2, "--reps", 2, "--jobs", 1,
+                   "--out", out).exit_code == 0
+    return out
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:40] + b"\xff\xfe damaged")
+
+
+def _without_a_column(path: Path) -> None:
+    if path.suffix == ".parquet":
+        import pandas as pd
+        table = pd.read_parquet(path)
+        table.drop(columns=table.columns[-1]).to_parquet(path)
+    else:
+        path.write_text("\n".join(line.rsplit(",", 1)[0] for line in path.read_text().splitlines()))
+
+
+@pytest.mark.parametrize("name, damage, phrase", [
+    ("results.parquet", _truncated, "cannot be read"),
+    ("summary.parquet", _truncated, "cannot be read"),
+    ("kpis.csv", _truncated, "cannot be read"),
+    ("config.yaml", _truncated, "not UTF-8"),
+    ("provenance.json", _truncated, "not UTF-8"),
+    ("provenance.json", lambda p: p.write_text("{not json"), "not valid JSON"),
+    ("provenance.json", lambda p: p.write_text("[1, 2]"), "expected an object with the keys scenarios"),
+    ("provenance.json", lambda p: p.write_text('{"seed": 1}'), "expected an object with the keys scenarios"),
+    ("results.parquet", _without_a_column, "expected the columns value"),
+    ("kpis.csv", _without_a_column, "expected the columns"),
+    ("results.parquet", Path.unlink, "expected the folder of `sendsim compare` or `sendsim run --reps`"),
+    ("kpis.csv", Path.unlink, "missing from the results folder"),
+])  # fmt: skip
+def test_a_damaged_results_folder_is_named_by_report(results_folder, tmp_path, name, damage, phrase):
+    """`sendsim report` on a folder one of whose files is damaged: exit 2, the file named, no report."""
+    import shutil
+    folder = tmp_path / "damaged"
+    shutil.copytree(results_folder, folder)
+    damage(folder / name)
+    result = _invoke("report", folder)
+    assert_refused(result)
+    assert str(folder) in result.output and name in result.output and phrase in result.output, result.output
+    assert not (folder / "report.html").exists() and not (folder / "plots").exists()
+
+
+def test_the_undamaged_folder_reports(results_folder, tmp_path):
+    import shutil
+    folder = tmp_path / "whole"
+    shutil.copytree(results_folder, folder)
+    assert _invoke("report", folder).exit_code == 0
+    assert (folder / "report.html").is_file()
 
 
 # --- SEN2 ----------------------------------------------------------------------------------------
