@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+import typing
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
@@ -706,6 +707,36 @@ def _lever(node: Any, keys: list[str], dotted: str, where: str) -> Any:
         else:
             raise ValueError(f"{where}: no parameter {dotted!r} (stopped at {key!r})")
     return node
+
+
+def field_bounds(config: "Config", dotted: str) -> tuple[float, float]:
+    """The closed range a number field accepts (an open end a step inside it), from its schema:
+    a replication's draw of its parameters is kept inside it, as the file's value is."""
+    import annotated_types as at
+    from pydantic.fields import FieldInfo
+
+    *parents, leaf = dotted.split(".")
+    node: Any = config
+    field: FieldInfo | None = None
+    for key in parents:
+        if isinstance(node, BaseModel):
+            field = type(node).model_fields[key]
+        node = node[key] if isinstance(node, dict) else getattr(node, key)
+    if isinstance(node, BaseModel):
+        field = type(node).model_fields[leaf]
+    elif isinstance(node, dict) and field is not None:  # a dictionary's value: its declared value type
+        field = FieldInfo.from_annotation(typing.get_args(field.annotation)[1])
+    low, high = -math.inf, math.inf
+    for bound in field.metadata if field is not None else []:
+        if isinstance(bound, at.Ge):
+            low = max(low, float(bound.ge))
+        elif isinstance(bound, at.Gt):
+            low = max(low, math.nextafter(float(bound.gt), math.inf))
+        elif isinstance(bound, at.Le):
+            high = min(high, float(bound.le))
+        elif isinstance(bound, at.Lt):
+            high = min(high, math.nextafter(float(bound.lt), -math.inf))
+    return low, high
 
 
 def _is_number(node: Any) -> bool:

@@ -21,7 +21,7 @@ import simpy
 from sim import actions
 from sim.assessment import AssessmentService
 from sim.clock import DAYS_PER_WEEK, Calendar
-from sim.config import Config
+from sim.config import Config, field_bounds
 from sim.config import Team as TeamParams
 from sim.demand import RequestArrivals
 from sim.metrics import MonthlyMetrics
@@ -47,7 +47,9 @@ class Model:
         self.parameters: dict[str, float] = {}
         self.drawn: DrawnParameters | None = None
         if config.uncertainty is not None:
-            self.drawn = DrawnParameters(config.uncertainty, self.streams.generator("input_uncertainty"), config.start_date)
+            bounds = {path: field_bounds(config, path) for path in config.uncertainty.parameters}
+            self.drawn = DrawnParameters(config.uncertainty, self.streams.generator("input_uncertainty"),
+                                         config.start_date, bounds)
             self.parameters = self.drawn.values()
             for path, value in self.parameters.items():
                 actions.set_live(config, path, value)

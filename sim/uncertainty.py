@@ -42,8 +42,12 @@ def from_free(z: float, scale: str) -> float:
 class DrawnParameters:
     """One replication's parameters: drawn at the start, and a step further each January."""
 
-    def __init__(self, uncertainty: InputUncertainty, rng: np.random.Generator, start: dt.date):
+    def __init__(self, uncertainty: InputUncertainty, rng: np.random.Generator, start: dt.date,
+                 bounds: dict[str, tuple[float, float]] | None = None):
         self.uncertainty = uncertainty
+        # Each parameter's range in the schema: a draw in the tail (or years of drift) is held at
+        # its edge, as a value typed into the file past it would be refused.
+        self.bounds = bounds or {}
         self.rng = rng
         centre = np.array([to_free(v, s) for v, s in zip(uncertainty.estimates, uncertainty.scales)])
         cov = np.asarray(uncertainty.covariance, dtype=float)
@@ -57,7 +61,11 @@ class DrawnParameters:
 
     def values(self) -> dict[str, float]:
         u = self.uncertainty
-        return {path: from_free(float(zi), scale) for path, zi, scale in zip(u.parameters, self.z, u.scales)}
+        return {path: self._within(path, from_free(float(zi), scale)) for path, zi, scale in zip(u.parameters, self.z, u.scales)}
+
+    def _within(self, path: str, value: float) -> float:
+        low, high = self.bounds.get(path, (-math.inf, math.inf))
+        return min(max(value, low), high)
 
     def new_year(self, first_of_january: dt.date, current: dict[str, float]) -> dict[str, float] | None:
         """On a 1 January after the start: the parameters a year's step on from their `current`
@@ -66,11 +74,11 @@ class DrawnParameters:
         if u.drift_from is None or first_of_january < u.drift_from or not self.drift.any():
             return None
         steps = self.rng.normal(0.0, 1.0, len(self.drift)) * self.drift
-        return {path: from_free(to_free(current[path], scale) + step, scale)
+        return {path: self._within(path, from_free(to_free(current[path], scale) + step, scale))
                 for path, scale, step in zip(u.parameters, u.scales, steps) if step != 0.0}
 
 
 def draw_parameters(uncertainty: InputUncertainty, rng: np.random.Generator,
-                    start: dt.date | None = None) -> dict[str, float]:
+                    start: dt.date | None = None, bounds: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
     """The parameters a replication starts with (see DrawnParameters)."""
-    return DrawnParameters(uncertainty, rng, start or dt.date.min).values()
+    return DrawnParameters(uncertainty, rng, start or dt.date.min, bounds).values()

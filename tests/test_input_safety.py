@@ -432,3 +432,45 @@ def test_the_shipped_sen2_release_is_accepted_as_it_is():
         pytest.skip("the DfE SEN2 release is not present")
     sen2 = read_sen2(real)
     assert draft_config(sen2, "Devon", 2022).raw["initial_state"]["plans_in_force"] == 8400
+
+
+# --- a replication's drawn parameters ------------------------------------------------------------
+
+
+def _wide_uncertainty() -> dict:
+    """Estimates by their bounds and a spread that reaches past them, drifting each year."""
+    raw = copy.deepcopy(EXAMPLE)
+    raw["uncertainty"] = {"parameters": ["assessment.effort_scale", "plans.ceasing_rate_per_year"],
+                          "scales": ["log", "linear"], "estimates": [9e5, 0.1],
+                          "covariance": [[4.0, 0.0], [0.0, 4.0]], "drift": [3.0, 3.0], "drift_from": "2024-01-01"}
+    return raw
+
+
+def test_drawn_parameters_stay_within_the_schema_bounds():
+    import datetime as dt
+
+    import numpy as np
+    from sim.config import field_bounds
+    from sim.uncertainty import DrawnParameters
+
+    config = parse_config(_wide_uncertainty())
+    bounds = {p: field_bounds(config, p) for p in config.uncertainty.parameters}
+    assert bounds == {"assessment.effort_scale": (5e-324, 1e6), "plans.ceasing_rate_per_year": (0.0, 52.0)}
+    clipped = 0
+    for seed in range(50):
+        drawn = DrawnParameters(config.uncertainty, np.random.default_rng(seed), config.start_date, bounds)
+        values = drawn.values()
+        for year in (2024, 2025, 2026):
+            values = drawn.new_year(dt.date(year, 1, 1), values) or values
+            for path, value in values.items():
+                low, high = bounds[path]
+                assert low <= value <= high, (path, value)
+                clipped += value in (low, high)
+    assert clipped > 0  # the spread does reach the bounds: the check above is not idle
+
+
+def test_a_run_whose_draws_reach_past_a_bound_still_runs(tmp_path):
+    path = tmp_path / "wide.yaml"
+    path.write_text(yaml.safe_dump(_wide_uncertainty()), encoding="utf-8")
+    result = _invoke("run", path, "--months", 14, "--reps", 4, "--jobs", 1, "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
