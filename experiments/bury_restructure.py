@@ -44,7 +44,7 @@ def yearly(config, reps: int, seed: int = 7) -> dict[int, np.ndarray]:
         model = simulate(config, replication_seed(seed, r), 24)
         values = model.metrics.raw_frame()
         for i, year in enumerate((2021, 2022)):
-            months = values.iloc[12 * i: 12 * (i + 1)]
+            months = values.iloc[12 * i : 12 * (i + 1)]
             issued = months["plans_issued"].sum()
             out[year].append((issued, months["plans_issued_within_20_weeks"].sum() / issued if issued else np.nan))
     return {y: np.array(v) for y, v in out.items()}
@@ -78,20 +78,27 @@ def main(argv=None) -> int:
     best = float(f"{best:.3g}")
     base_runs = yearly(resolve_scenario(base, None), args.reps)
     scenario_runs = yearly(with_capacity(base, best), args.reps)
-    lines = ["# Bury's 2021 restructure, measured from 2022", "",
-             f"Made by `experiments/bury_restructure.py` ({args.reps} replications each). The scenario "
-             f"`{SCENARIO}` is the seed's staffing from May 2021 and an effective capacity "
-             f"(`assessment.effort_scale`) of {best} from {CHANGE_DATE}, the value on a grid of 21 that brings "
-             "its 2022 closest to SEN2's; the base is the structure before, as calibrated on 2019-2021. 2019 and "
-             "2020 are the calibration's windows (configs/bury.yaml's header).", "",
-             "| year | SEN2 plans | SEN2 on time | base plans | base on time (90% of runs) | restructure plans | "
-             "restructure on time (90% of runs) |", "|---|---|---|---|---|---|---|"]
+    lines = [
+        "# Bury's 2021 restructure, measured from 2022",
+        "",
+        f"Made by `experiments/bury_restructure.py` ({args.reps} replications each). The scenario "
+        f"`{SCENARIO}` is the seed's staffing from May 2021 and an effective capacity "
+        f"(`assessment.effort_scale`) of {best} from {CHANGE_DATE}, the value on a grid of 21 that brings "
+        "its 2022 closest to SEN2's; the base is the structure before, as calibrated on 2019-2021. 2019 and "
+        "2020 are the calibration's windows (configs/bury.yaml's header).",
+        "",
+        "| year | SEN2 plans | SEN2 on time | base plans | base on time (90% of runs) | restructure plans | "
+        "restructure on time (90% of runs) |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for year in (2021, 2022):
         b, s = base_runs[year], scenario_runs[year]
-        lines.append(f"| {year} | {ACTUAL[year][0]} | {ACTUAL[year][1]:.1%} | {np.mean(b[:, 0]):.0f} | "
-                     f"{np.nanmean(b[:, 1]):.1%} ({np.nanpercentile(b[:, 1], 5):.0%}-{np.nanpercentile(b[:, 1], 95):.0%}) | "
-                     f"{np.mean(s[:, 0]):.0f} | {np.nanmean(s[:, 1]):.1%} "
-                     f"({np.nanpercentile(s[:, 1], 5):.0%}-{np.nanpercentile(s[:, 1], 95):.0%}) |")
+        lines.append(
+            f"| {year} | {ACTUAL[year][0]} | {ACTUAL[year][1]:.1%} | {np.mean(b[:, 0]):.0f} | "
+            f"{np.nanmean(b[:, 1]):.1%} ({np.nanpercentile(b[:, 1], 5):.0%}-{np.nanpercentile(b[:, 1], 95):.0%}) | "
+            f"{np.mean(s[:, 0]):.0f} | {np.nanmean(s[:, 1]):.1%} "
+            f"({np.nanpercentile(s[:, 1], 5):.0%}-{np.nanpercentile(s[:, 1], 95):.0%}) |"
+        )
     text = "\n".join(lines) + "\n"
     print(text)
     (HERE / "results" / "bury-restructure.md").write_text(text, encoding="utf-8")
@@ -112,12 +119,14 @@ def _write(scale: float) -> None:
     for i in reversed(range(len(actions))):
         if actions[i].get("action") == "set" and actions[i].get("parameter") == "assessment.effort_scale":
             del actions[i]
-    action = CommentedMap([("date", CHANGE_DATE), ("action", "set"), ("parameter", "assessment.effort_scale"),
-                           ("value", scale)])
+    action = CommentedMap(
+        [("date", CHANGE_DATE), ("action", "set"), ("parameter", "assessment.effort_scale"), ("value", scale)]
+    )
     action.fa.set_flow_style()
     actions.append(action)
-    actions.yaml_add_eol_comment("capacity from the restructure, measured from SEN2 2022 "
-                                 "(experiments/bury_restructure.py)", len(actions) - 1)
+    actions.yaml_add_eol_comment(
+        "capacity from the restructure, measured from SEN2 2022 (experiments/bury_restructure.py)", len(actions) - 1
+    )
     stream = io.StringIO()
     yaml.dump(document, stream)
     parse_config(__import__("yaml").safe_load(stream.getvalue()), str(CONFIG))

@@ -43,8 +43,10 @@ def main() -> int:
     args = parser.parse_args()
     frame, left_out = table(args.sen2, args.year)
     frame.to_csv(args.out, index=False)
-    print(f"{len(frame)} authorities: {frame['requests_per_year'].sum():,} requests in {args.year}, "
-          f"{frame['plans_in_force'].sum():,} plans in force in January {args.year + 1} -> {args.out}")
+    print(
+        f"{len(frame)} authorities: {frame['requests_per_year'].sum():,} requests in {args.year}, "
+        f"{frame['plans_in_force'].sum():,} plans in force in January {args.year + 1} -> {args.out}"
+    )
     if left_out:
         print(f"left out (no {args.year} requests or January {args.year + 1} census): {', '.join(left_out)}")
     return 0

@@ -43,7 +43,9 @@ def build(sen2_dir: str, la: str, year: int, folder: str, reps: int) -> tuple[st
         draft = draft_config(read_sen2(sen2_dir), la, year)
         config = parse_config(draft.raw, f"sendsim init --la {la!r} --year {year}")
         fitted = calibrate(config, reps=reps, jobs=1)
-        text = calibrated_yaml(fitted, f"the SEN2 history {min(fitted.years)}-{max(fitted.years)} in the file", draft.text)
+        text = calibrated_yaml(
+            fitted, f"the SEN2 history {min(fitted.years)}-{max(fitted.years)} in the file", draft.text
+        )
     except Exception as exc:  # recorded by name
         return la, f"failed: {type(exc).__name__}: {exc}".splitlines()[0], time.perf_counter() - t0
     tmp = out.with_suffix(".tmp")
@@ -73,9 +75,13 @@ def main(argv=None) -> int:
             print(f"[{i}/{len(names)}] {la}: {status} ({seconds:.0f} s)", flush=True)
     failed = sorted((la, s) for la, s in results if s.startswith("failed"))
     built = len(list(folder.glob("*.yaml")))
-    lines = ["# England's services", "",
-             f"Made by `experiments/england_services.py`: each authority drafted by `sendsim init --year {args.year}` "
-             f"and calibrated on its SEN2 history; {built} services.", ""]
+    lines = [
+        "# England's services",
+        "",
+        f"Made by `experiments/england_services.py`: each authority drafted by `sendsim init --year {args.year}` "
+        f"and calibrated on its SEN2 history; {built} services.",
+        "",
+    ]
     lines += ["Not drafted:" if failed else "Every authority in the SEN2 files was drafted and calibrated."]
     lines += [f"- {la}: {s}" for la, s in failed]
     (folder / "README.md").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -5,5 +5,14 @@ from sim.experiment import load_results
 from sim.national import load_national, run_national
 from sim.runner import Result, run, write_result
 
-__all__ = ["Config", "ConfigError", "Result", "load_config", "load_national", "load_results", "run", "run_national",
-           "write_result"]
+__all__ = [
+    "Config",
+    "ConfigError",
+    "Result",
+    "load_config",
+    "load_national",
+    "load_results",
+    "run",
+    "run_national",
+    "write_result",
+]

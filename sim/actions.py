@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from sim.model import Model
 
 
-def schedule(model: "Model", actions: list) -> None:
+def schedule(model: Model, actions: list) -> None:
     calendar = model.calendar
     for action in sorted(actions, key=lambda a: a.date):  # stable: same-day actions in file order
         day = calendar.day_of(action.date)
@@ -39,7 +39,7 @@ def schedule(model: "Model", actions: list) -> None:
             model.env.timeout(day - model.env.now).callbacks.append(lambda _e, a=action: apply(model, a))
 
 
-def apply(model: "Model", action) -> None:
+def apply(model: Model, action) -> None:
     workforce = model.workforce
     model.metrics.count("actions_applied")
     if isinstance(action, EstablishmentChange):

@@ -72,7 +72,7 @@ class AdviceRequest:
 
 
 class AssessmentService:
-    def __init__(self, model: "Model", params: Assessment):
+    def __init__(self, model: Model, params: Assessment):
         self.model = model
         self.env = model.env
         self.params = params
@@ -151,12 +151,15 @@ class AssessmentService:
         case = self._new_case(self.env.now - age_days)
         case.initial = True
         case.refused = case.refused and stage == "decision"
-        case.deadline = case.origin + {
-            "decision": self._decision_due,
-            "advice": self._draft_due,
-            "draft_plan": self._draft_due,
-            "final_plan": self._final_due,
-        }[stage]
+        case.deadline = (
+            case.origin
+            + {
+                "decision": self._decision_due,
+                "advice": self._draft_due,
+                "draft_plan": self._draft_due,
+                "final_plan": self._final_due,
+            }[stage]
+        )
         self.team.allocate(case)
         if stage == "decision":
             self._caseworker_task(case, case.decision_hours, self._decided)

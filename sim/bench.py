@@ -38,22 +38,49 @@ class Workload:
 
 WORKLOADS = {
     "W1": Workload("W1", "Devon, 60 months, one replication, full model", "configs/devon.yaml", 60, 1, 0.5, repeats=5),
-    "W2": Workload("W2", "England: 152 authorities, 60 months, one replication", "configs/england_benchmark.yaml", 60, 1, 40.0, 2048),
+    "W2": Workload(
+        "W2",
+        "England: 152 authorities, 60 months, one replication",
+        "configs/england_benchmark.yaml",
+        60,
+        1,
+        40.0,
+        2048,
+    ),
     "W3": Workload("W3", "100 replications of W1 on all cores", "configs/devon.yaml", 60, 100, 60.0),
     "W4": Workload("W4", "20 replications of Devon for 36 months, end to end", "configs/devon.yaml", 36, 20, 3.0),
     # calibration (docs/fidelity.md): Devon at the default settings of `sendsim calibrate`, on all
     # cores; and a mid-sized authority drafted by `sendsim init --year 2021`, at the back-test's
     # settings (2 replications an evaluation), on one core as the back-test runs it
-    "C1": Workload("C1", "calibrate Devon (SEN2 2019-22 and Table 1a), default settings, all cores",
-                   "configs/devon.yaml", 0, 3, 300.0),
-    "C2": Workload("C2", "calibrate a drafted mid-sized authority (Derbyshire, 2019-21), back-test settings, one core",
-                   "Derbyshire", 0, 2, 60.0),
+    "C1": Workload(
+        "C1",
+        "calibrate Devon (SEN2 2019-22 and Table 1a), default settings, all cores",
+        "configs/devon.yaml",
+        0,
+        3,
+        300.0,
+    ),
+    "C2": Workload(
+        "C2",
+        "calibrate a drafted mid-sized authority (Derbyshire, 2019-21), back-test settings, one core",
+        "Derbyshire",
+        0,
+        2,
+        60.0,
+    ),
 }
 # not run unless asked for (--only W2-one): England as one service in one process, to show what
 # the national model's design avoids
 EXTRA = {
-    "W2-one": Workload("W2-one", "England as one service in one process, 60 months", "configs/england_one_service.yaml",
-                       60, 1, 40.0, 2048),
+    "W2-one": Workload(
+        "W2-one",
+        "England as one service in one process, 60 months",
+        "configs/england_one_service.yaml",
+        60,
+        1,
+        40.0,
+        2048,
+    ),
 }
 SMOKE = {
     "W1": Workload("W1", "smoke: example, 6 months", "configs/example.yaml", 6, 1, 60.0),
@@ -79,8 +106,14 @@ def _measure_in_process(config: str, months: int, reps: int) -> dict:
         metrics = wide(result.metrics)
         cases = int(metrics["requests_received"].sum() + metrics["assessments_open_at_start"].iloc[0])
         peak_kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
-        return {"wall_seconds": wall, "cpu_seconds": result.cpu_seconds, "events": result.events,
-                "cases": cases, "jobs": result.jobs, "peak_mb": peak_kb / 1024}
+        return {
+            "wall_seconds": wall,
+            "cpu_seconds": result.cpu_seconds,
+            "events": result.events,
+            "cases": cases,
+            "jobs": result.jobs,
+            "peak_mb": peak_kb / 1024,
+        }
     cfg = sim.load_config(ROOT / config)
     t0 = time.perf_counter()
     if reps == 1:
@@ -110,16 +143,48 @@ def _calibration(w: Workload, smoke: bool) -> dict:
         if smoke:
             history = Path(folder) / "h.csv"
             history.write_text("period,requests_received,refusals\n2023,500,150\n", encoding="utf-8")
-            command += [str(ROOT / w.config), "--history", str(history), "--params", "assessment.refusal_probability",
-                        "--reps", "1", "--max-evaluations", "5", "--jobs", "1"]
+            command += [
+                str(ROOT / w.config),
+                "--history",
+                str(history),
+                "--params",
+                "assessment.refusal_probability",
+                "--reps",
+                "1",
+                "--max-evaluations",
+                "5",
+                "--jobs",
+                "1",
+            ]
         elif w.name == "C1":
-            command += [str(ROOT / w.config), "--history", str(ROOT / "configs" / "devon-table-1a.csv"),
-                        "--reps", str(w.reps)]
+            command += [
+                str(ROOT / w.config),
+                "--history",
+                str(ROOT / "configs" / "devon-table-1a.csv"),
+                "--reps",
+                str(w.reps),
+            ]
         else:
             draft = Path(folder) / "draft.yaml"
-            subprocess.run([sys.executable, "-m", "sim.cli", "init", "--la", w.config, "--sen2",
-                            str(ROOT.parent / "shared" / "data" / "sen2"), "--year", "2021", "--out", str(draft)],
-                           check=True, capture_output=True, cwd=ROOT)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "sim.cli",
+                    "init",
+                    "--la",
+                    w.config,
+                    "--sen2",
+                    str(ROOT.parent / "shared" / "data" / "sen2"),
+                    "--year",
+                    "2021",
+                    "--out",
+                    str(draft),
+                ],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
             command += [str(draft), "--reps", str(w.reps), "--jobs", "1"]
         t0 = time.perf_counter()
         subprocess.run(command + ["--out", str(out)], check=True, capture_output=True, cwd=ROOT)
@@ -134,12 +199,25 @@ def run_workload(w: Workload, smoke: bool = False) -> dict:
         out = ROOT / "results" / "bench-w4"
         t0 = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "sim.cli", "run", str(ROOT / w.config), "--reps", str(w.reps),
-             "--months", str(w.months), "--out", str(out)],
-            check=True, capture_output=True, cwd=ROOT,
+            [
+                sys.executable,
+                "-m",
+                "sim.cli",
+                "run",
+                str(ROOT / w.config),
+                "--reps",
+                str(w.reps),
+                "--months",
+                str(w.months),
+                "--out",
+                str(out),
+            ],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
         )
         return {"wall_seconds": time.perf_counter() - t0, "events": None, "cases": None, "jobs": None, "peak_mb": None}
-    code = (f"import json, sim.bench as b; print(json.dumps(b._measure_in_process({w.config!r}, {w.months}, {w.reps})))")
+    code = f"import json, sim.bench as b; print(json.dumps(b._measure_in_process({w.config!r}, {w.months}, {w.reps})))"
     runs = []
     for _ in range(w.repeats):
         proc = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=ROOT)
@@ -154,12 +232,16 @@ def machine() -> str:
         cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
     except (OSError, StopIteration):
         cpu = platform.processor() or "unknown CPU"
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
 
 
 def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str]:
-    lines = ["| workload | what | wall time | target | events/s | cases/s | peak memory | met |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = [
+        "| workload | what | wall time | target | events/s | cases/s | peak memory | met |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, w in workloads.items():
         f = figures[name]
         wall = f["wall_seconds"]
@@ -168,19 +250,25 @@ def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str
         memory = f"{f['peak_mb']:,.0f} MB" if f.get("peak_mb") else "–"
         met = wall <= w.target_seconds and (w.target_memory_mb is None or (f.get("peak_mb") or 0) <= w.target_memory_mb)
         target = f"≤ {w.target_seconds:g} s" + (f", ≤ {w.target_memory_mb / 1024:g} GB" if w.target_memory_mb else "")
-        lines.append(f"| {name} | {w.what} | {wall:.2f} s | {target} | {events} | {cases} | {memory} | {'yes' if met else 'no'} |")
+        lines.append(
+            f"| {name} | {w.what} | {wall:.2f} s | {target} | {events} | {cases} | {memory} | {'yes' if met else 'no'} |"
+        )
     for name in workloads:
         runs = figures[name].get("runs_seconds")
         if runs:
             lines.append("")
-            lines.append(f"{name}: the median of {len(runs)} runs, each in a fresh process ({min(runs):.2f} s to {max(runs):.2f} s).")
+            lines.append(
+                f"{name}: the median of {len(runs)} runs, each in a fresh process ({min(runs):.2f} s to {max(runs):.2f} s)."
+            )
     if "W3" in figures and "W1" in figures:
         serial = figures["W1"]["wall_seconds"] * workloads["W3"].reps
         jobs = figures["W3"].get("jobs") or 1
         efficiency = serial / (figures["W3"]["wall_seconds"] * jobs)
         lines.append("")
-        lines.append(f"W3 parallel efficiency: {efficiency:.0%} ({workloads['W3'].reps} × W1 time / "
-                     f"(W3 time × {jobs} processes); target ≥ 85%).")
+        lines.append(
+            f"W3 parallel efficiency: {efficiency:.0%} ({workloads['W3'].reps} × W1 time / "
+            f"(W3 time × {jobs} processes); target ≥ 85%)."
+        )
     if "W2" in figures and "W1" in figures and figures["W1"].get("cases") and figures["W2"].get("cases"):
         w1, w2 = figures["W1"], figures["W2"]
         work_ratio = w2["cases"] / w1["cases"]
@@ -188,17 +276,23 @@ def report(workloads: dict[str, Workload], figures: dict[str, dict]) -> list[str
         serial = w2.get("cpu_seconds") or w2["wall_seconds"]
         time_ratio = serial / w1["wall_seconds"]
         linear = "met" if time_ratio <= 1.2 * work_ratio else "not met"
-        lines.append(f"W2/W1: {time_ratio:.1f}× the time ({serial:.1f} s of simulation over "
-                     f"{w2.get('jobs') or 1} process(es)) for {work_ratio:.1f}× the cases; linear growth allows "
-                     f"{1.2 * work_ratio:.1f}×: {linear}.")
+        lines.append(
+            f"W2/W1: {time_ratio:.1f}× the time ({serial:.1f} s of simulation over "
+            f"{w2.get('jobs') or 1} process(es)) for {work_ratio:.1f}× the cases; linear growth allows "
+            f"{1.2 * work_ratio:.1f}×: {linear}."
+        )
     return lines
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--smoke", action="store_true", help="tiny workloads; do not write BENCHMARKS.md")
-    parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS | EXTRA),
-                        help="run only these workloads; the others keep their last figures (benchmarks.json)")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=sorted(WORKLOADS | EXTRA),
+        help="run only these workloads; the others keep their last figures (benchmarks.json)",
+    )
     args = parser.parse_args(argv)
     workloads = SMOKE if args.smoke else WORKLOADS
     if args.only:
@@ -219,7 +313,11 @@ def main(argv: list[str] | None = None) -> int:
         machines = sorted({f.get("machine", machine()) for f in figures.values()})
         header = [f"Measured {', '.join(dates)} on {'; '.join(machines)} (each workload alone on the machine).", ""]
         path = ROOT / "BENCHMARKS.md"
-        text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n<!-- figures -->\n<!-- /figures -->\n"
+        text = (
+            path.read_text(encoding="utf-8")
+            if path.exists()
+            else "# Benchmarks\n\n<!-- figures -->\n<!-- /figures -->\n"
+        )
         start, end = "<!-- figures -->", "<!-- /figures -->"
         if start in text and end in text:
             before, rest = text.split(start, 1)

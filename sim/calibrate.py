@@ -43,9 +43,10 @@ import math
 import re
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,7 @@ from sim.estimate import open_assessments, withdrawal_share
 from sim.parallel import process_pool
 from sim.runner import run, simulate
 from sim.uncertainty import from_free, to_free
+
 
 def _nanmean(values, axis=None):
     """The mean of what is not missing; missing (quietly) where nothing is: a year with no plan
@@ -159,15 +161,25 @@ class Calibration:
 
     def verdict(self) -> str:
         worst = self.fit.loc[self.fit["z"].abs().idxmax()] if self.fit["z"].notna().any() else None
-        detail = (f"; the worst figure is {worst['measure']} in {worst['period']}: simulated {worst['simulated']:.3g} "
-                  f"against {worst['observed']:.3g} (z = {worst['z']:+.1f})") if worst is not None else ""
+        detail = (
+            (
+                f"; the worst figure is {worst['measure']} in {worst['period']}: simulated {worst['simulated']:.3g} "
+                f"against {worst['observed']:.3g} (z = {worst['z']:+.1f})"
+            )
+            if worst is not None
+            else ""
+        )
         if self.degrees_of_freedom <= 0:
-            return ("No test of fit: each year's capacity and fast-track share are fitted to that year's plans issued "
-                    f"and on-time rate, so the figures are matched by construction (J = {self.objective:.1f}){detail}.")
+            return (
+                "No test of fit: each year's capacity and fast-track share are fitted to that year's plans issued "
+                f"and on-time rate, so the figures are matched by construction (J = {self.objective:.1f}){detail}."
+            )
         where = f"J = {self.objective:.1f} on {self.degrees_of_freedom} degrees of freedom, p = {self.p_value:.3f}"
         if self.rejected:
-            return (f"FIT REJECTED ({where}): the model does not reproduce this history within its noise{detail}. "
-                    "Read its forecasts as a what-if, not as a calibrated forecast.")
+            return (
+                f"FIT REJECTED ({where}): the model does not reproduce this history within its noise{detail}. "
+                "Read its forecasts as a what-if, not as a calibrated forecast."
+            )
         return f"Fit accepted ({where}): the history is within the model's noise{detail}."
 
     def table(self) -> pd.DataFrame:
@@ -183,9 +195,16 @@ class Calibration:
                 name = p.path
             z, s = p.to_free(value), se[c]
             slope = value if p.scale == "log" else value * (1 - value) if p.scale == "logit" else 1.0
-            rows.append({"parameter": name, "start": p.start, "estimate": value, "standard_error": s * slope,
-                         "ci_low": p.from_free(z - 1.96 * s) if s > 0 else np.nan,
-                         "ci_high": p.from_free(z + 1.96 * s) if s > 0 else np.nan})
+            rows.append(
+                {
+                    "parameter": name,
+                    "start": p.start,
+                    "estimate": value,
+                    "standard_error": s * slope,
+                    "ci_low": p.from_free(z - 1.96 * s) if s > 0 else np.nan,
+                    "ci_high": p.from_free(z + 1.96 * s) if s > 0 else np.nan,
+                }
+            )
         return pd.DataFrame(rows)
 
 
@@ -229,8 +248,15 @@ def sen2_history(h: pd.DataFrame, years) -> pd.DataFrame:
         }
         if any(not pd.isna(v) for k, v in row.items() if k != "period"):
             rows.append(row)
-    columns = ["period", "requests_received", "refusals", "assessments_ended_no_plan", "plans_issued",
-               "on_time_rate", "plans_in_force"]
+    columns = [
+        "period",
+        "requests_received",
+        "refusals",
+        "assessments_ended_no_plan",
+        "plans_issued",
+        "on_time_rate",
+        "plans_in_force",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -259,8 +285,15 @@ def history_rows(table: pd.DataFrame, source: str = "<history>") -> pd.DataFrame
                 expected = "a share from 0 to 1" if measure == "on_time_rate" else "a count of 0 or more"
                 raise CalibrationError(f"{source}, line {line}: {measure} {value!r}: expected {expected}")
             n = record.get("plans_issued") if measure == "on_time_rate" else None
-            rows.append({"period_start": start, "period_end": end, "measure": measure,
-                         "observed": value, "n": float(n) if n is not None and not pd.isna(n) else np.nan})
+            rows.append(
+                {
+                    "period_start": start,
+                    "period_end": end,
+                    "measure": measure,
+                    "observed": value,
+                    "n": float(n) if n is not None and not pd.isna(n) else np.nan,
+                }
+            )
     return pd.DataFrame(rows, columns=["period_start", "period_end", "measure", "observed", "n"])
 
 
@@ -360,7 +393,8 @@ def build_windows(config: Config, history: pd.DataFrame) -> list[Window]:
                 state_from["requests_received"],
                 state_from.get("refusals", state_from["requests_received"] * assessment["refusal_probability"]),
                 state_from.get("on_time_rate", 0.5),
-                issued + no_plan if no_plan is not None else None),
+                issued + no_plan if no_plan is not None else None,
+            ),
         }
         if not keep_plans:
             # reviews are another team's work: leaving them out changes no assessment and saves
@@ -447,15 +481,24 @@ def _fit_window(args) -> tuple[list[float], float, int]:
                 z = z0.copy()
                 z[k] = zk
                 return j(z, figure)
-            found = optimize.minimize_scalar(along, method="bounded", bounds=(p.to_free(p.low), p.to_free(p.high)),
-                                             options={"xatol": 0.05, "maxiter": WINDOW_COORDINATE_STEPS})
+
+            found = optimize.minimize_scalar(
+                along,
+                method="bounded",
+                bounds=(p.to_free(p.low), p.to_free(p.high)),
+                options={"xatol": 0.05, "maxiter": WINDOW_COORDINATE_STEPS},
+            )
             # a figure that barely sees its parameter (the on-time rate of a service with capacity
             # to spare, whatever its fast-track share) would let the search wander on noise alone
             if found.fun < along(z0[k]) - WINDOW_COORDINATE_GAIN:
                 z0[k] = found.x
     simplex = np.vstack([z0] + [z0 + 0.4 * np.eye(len(z0))[i] for i in range(len(z0))])
-    result = optimize.minimize(j, z0, method="Nelder-Mead", options={
-        "initial_simplex": simplex, "xatol": WINDOW_XATOL, "fatol": 0.05, "maxfev": WINDOW_MAX_EVALUATIONS})
+    result = optimize.minimize(
+        j,
+        z0,
+        method="Nelder-Mead",
+        options={"initial_simplex": simplex, "xatol": WINDOW_XATOL, "fatol": 0.05, "maxfev": WINDOW_MAX_EVALUATIONS},
+    )
     best = values_at(result.x)
     return [best.get(path, float(_get(config, path))) for path, *_ in YEARLY], float(result.fun), runs[0]
 
@@ -520,19 +563,27 @@ class _Runs:
             self.progress(runs)
 
     def fit_windows(self, shared, starts, observed, variance, factor):
-        args = [(w.config, observed[i], variance[i], factor, shared, self.window_seeds[i], starts[i])
-                for i, w in enumerate(self.windows)]
+        args = [
+            (w.config, observed[i], variance[i], factor, shared, self.window_seeds[i], starts[i])
+            for i, w in enumerate(self.windows)
+        ]
         results = self._map(_fit_window, args)
         self._count(sum(r[2] for r in results))
         return [(r[0], r[1]) for r in results]
 
-    def window_moments(self, which: list[int], yearly: list[list[float]], shared: dict[str, float],
-                       reps: int | None = None) -> dict[int, np.ndarray]:
+    def window_moments(
+        self, which: list[int], yearly: list[list[float]], shared: dict[str, float], reps: int | None = None
+    ) -> dict[int, np.ndarray]:
         """Each chosen window's moments by replication; `reps` beyond the fit's adds seeds."""
         reps = reps or self.reps
-        args = [(self.windows[i].config, {**shared, **dict(zip((y[0] for y in YEARLY), yearly[i]))},
-                 self.window_seeds[i] + [_seed(self.seed, self.windows[i].year, r) for r in range(self.reps, reps)])
-                for i in which]
+        args = [
+            (
+                self.windows[i].config,
+                {**shared, **dict(zip((y[0] for y in YEARLY), yearly[i]))},
+                self.window_seeds[i] + [_seed(self.seed, self.windows[i].year, r) for r in range(self.reps, reps)],
+            )
+            for i in which
+        ]
         results = self._map(_window_task, args)
         self._count(len(args) * reps)
         return dict(zip(which, results))
@@ -541,8 +592,12 @@ class _Runs:
         reps = reps or self.reps
         seeds = self.forward_seeds + [_seed(self.seed, 0, r) for r in range(self.reps, reps)]
         trial = _trial(self.config, values)
-        out = np.array([simulated_moments(run(trial, seed=s, months=self.forward_months, cases=False).metrics,
-                                          self.forward) for s in seeds])
+        out = np.array(
+            [
+                simulated_moments(run(trial, seed=s, months=self.forward_months, cases=False).metrics, self.forward)
+                for s in seeds
+            ]
+        )
         self._count(reps)
         return out
 
@@ -570,16 +625,19 @@ def calibrate(
     config = config.model_copy(update={"uncertainty": None, "calibration": None})
     history = config_history_rows(config) if history is None else history
     if history.empty:
-        raise CalibrationError("the history has no observations (the configuration has no `history:` and no "
-                               "--history file was given)")
+        raise CalibrationError(
+            "the history has no observations (the configuration has no `history:` and no --history file was given)"
+        )
     seed = config.seed if seed is None else seed
     drift_prior = {**DEFAULT_DRIFT, **(drift_prior or {})}
     windows = build_windows(config, history)
     forward = history[history["period_start"] >= pd.Timestamp(config.start_date)]
     forward = forward[forward["measure"].isin(MEASURES)].reset_index(drop=True)
     if not windows and forward.empty:
-        raise CalibrationError("the history has no year before the start with requests and plans issued, and no "
-                               "figures after the start: nothing to fit")
+        raise CalibrationError(
+            "the history has no year before the start with requests and plans issued, and no "
+            "figures after the start: nothing to fit"
+        )
     yearly_paths = [y[0] for y in YEARLY]
     paths = [p for p in (paths or []) if not (windows and p in yearly_paths)]
     if not windows and not paths:
@@ -591,9 +649,11 @@ def calibrate(
     expected = per_fit * (max_evaluations if shared_params else 1) + reps * (n_w + 1) * (1 + 2 * (n_y + n_s))
     done = [0]
     if progress:
+
         def advance(n: int) -> None:
             done[0] += n
             progress(done[0], max(expected, done[0]))
+
         runs.progress = advance
 
     observed = [w.observed for w in windows]
@@ -622,9 +682,16 @@ def calibrate(
             z0 = np.array([p.to_free(v) for p, v in zip(yearly_specs, yearly[-1])])
             simplex = np.vstack([z0] + [z0 + 0.4 * np.eye(len(z0))[i] for i in range(len(z0))])
             found = optimize.minimize(
-                lambda z: forward_j({**shared, **{p.path: p.from_free(zi) for p, zi in zip(yearly_specs, z)}}), z0,
-                method="Nelder-Mead", options={"initial_simplex": simplex, "xatol": WINDOW_XATOL, "fatol": 0.05,
-                                               "maxfev": WINDOW_MAX_EVALUATIONS})
+                lambda z: forward_j({**shared, **{p.path: p.from_free(zi) for p, zi in zip(yearly_specs, z)}}),
+                z0,
+                method="Nelder-Mead",
+                options={
+                    "initial_simplex": simplex,
+                    "xatol": WINDOW_XATOL,
+                    "fatol": 0.05,
+                    "maxfev": WINDOW_MAX_EVALUATIONS,
+                },
+            )
             yearly.append([p.from_free(zi) for p, zi in zip(yearly_specs, found.x)])
             total += float(found.fun)
         elif not forward.empty:
@@ -633,18 +700,24 @@ def calibrate(
 
     def fit_all() -> dict[str, float]:
         if shared_params:
+
             def outer(z) -> float:
                 return fit_given({p.path: p.from_free(zi) for p, zi in zip(shared_params, np.atleast_1d(z))})[0]
 
             if n_s == 1:
                 p = shared_params[0]
-                found = optimize.minimize_scalar(outer, bounds=(p.to_free(p.low), p.to_free(p.high)), method="bounded",
-                                                 options={"xatol": 0.02, "maxiter": max_evaluations})
+                found = optimize.minimize_scalar(
+                    outer,
+                    bounds=(p.to_free(p.low), p.to_free(p.high)),
+                    method="bounded",
+                    options={"xatol": 0.02, "maxiter": max_evaluations},
+                )
                 z_hat = np.array([found.x])
             else:
                 z0 = np.array([p.to_free(p.start) for p in shared_params])
-                found = optimize.minimize(outer, z0, method="Nelder-Mead",
-                                          options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 0.05})
+                found = optimize.minimize(
+                    outer, z0, method="Nelder-Mead", options={"maxfev": max_evaluations, "xatol": 0.02, "fatol": 0.05}
+                )
                 z_hat = np.asarray(found.x)
         else:
             z_hat = np.empty(0)
@@ -703,7 +776,7 @@ def calibrate(
     wm = runs.window_moments(list(range(n_w)), yearly, shared, VARIANCE_REPS) if n_w else {}
     fm = runs.forward_moments(forward_values(yearly, shared), VARIANCE_REPS) if not forward.empty else None
     simulated = np.full(len(labels), np.nan)
-    for row, (_, measure, key) in enumerate(labels):
+    for row, (_, _measure, key) in enumerate(labels):
         draws = wm[key[1]][:, key[2]] if key[0] == "w" else fm[:, key[1]]
         simulated[row] = _nanmean(draws[:reps])
         process = float(_nanvar(draws, ddof=1)) if np.sum(~np.isnan(draws)) > 1 else 0.0
@@ -753,8 +826,16 @@ def calibrate(
     objective = float(np.nansum(z_scores**2))
     dof = int(np.sum(~np.isnan(z_scores))) - int(seen.sum())
     p_value = float(stats.chi2.sf(objective, dof)) if dof > 0 else float("nan")
-    fit = pd.DataFrame({"period": [lab[0] for lab in labels], "measure": [lab[1] for lab in labels],
-                        "observed": obs_arr, "simulated": simulated, "standard_error": np.sqrt(var_list), "z": z_scores})
+    fit = pd.DataFrame(
+        {
+            "period": [lab[0] for lab in labels],
+            "measure": [lab[1] for lab in labels],
+            "observed": obs_arr,
+            "simulated": simulated,
+            "standard_error": np.sqrt(var_list),
+            "z": z_scores,
+        }
+    )
 
     # --- next year's parameters: the last year's, moved by a year's drift -------------------------
     drift: dict[str, float] = {}
@@ -762,15 +843,16 @@ def calibrate(
         path_z = [p.to_free(v[k]) for v in yearly]
         diffs = np.diff(path_z) if len(path_z) > 1 else np.empty(0)
         own = float(np.mean(diffs**2)) if len(diffs) else 0.0
-        drift[p.path] = math.sqrt((len(diffs) * own + DRIFT_PRIOR_YEARS * drift_prior[p.path] ** 2)
-                                  / (len(diffs) + DRIFT_PRIOR_YEARS))
+        drift[p.path] = math.sqrt(
+            (len(diffs) * own + DRIFT_PRIOR_YEARS * drift_prior[p.path] ** 2) / (len(diffs) + DRIFT_PRIOR_YEARS)
+        )
     # Next year's parameters are drawn even where the last year's data could not see them (a tiny
     # service, or one with capacity to spare): nothing is known of them beyond the fitted value, so
     # they get no variance of their own, but they still take a year's drift.
     chosen = [c for c, (kind, i, p) in enumerate(columns) if (kind == "y" and i == n_rows - 1) or kind == "s"]
     cov = covariance[np.ix_(chosen, chosen)].copy()
     names, scales, centre, drifts = [], [], [], []
-    for row, c in enumerate(chosen):
+    for c in chosen:
         kind, i, p = columns[c]
         names.append(p.path)
         scales.append(p.scale)
@@ -787,23 +869,47 @@ def calibrate(
     seconds = time.perf_counter() - t0
     runs.close()
     result = Calibration(
-        years=[w.year for w in windows] + ([config.start_date.year] if n_rows > n_w else []), yearly=yearly, yearly_parameters=yearly_specs, parameters=shared_params,
-        estimates=np.array([shared[p.path] for p in shared_params]), covariance=covariance, columns=columns,
-        fit=fit, objective=objective, degrees_of_freedom=dof, p_value=p_value, runs=runs.runs, seconds=seconds,
-        drift=drift, config=config,
+        years=[w.year for w in windows] + ([config.start_date.year] if n_rows > n_w else []),
+        yearly=yearly,
+        yearly_parameters=yearly_specs,
+        parameters=shared_params,
+        estimates=np.array([shared[p.path] for p in shared_params]),
+        covariance=covariance,
+        columns=columns,
+        fit=fit,
+        objective=objective,
+        degrees_of_freedom=dof,
+        p_value=p_value,
+        runs=runs.runs,
+        seconds=seconds,
+        drift=drift,
+        config=config,
     )
     record = CalibrationRecord(
-        source="", method=f"simulated moments, {reps} replications an evaluation, common random numbers",
-        years=result.years, estimates={row.parameter: float(row.estimate) for row in result.table().itertuples()},
-        objective=objective, degrees_of_freedom=max(dof, 0), p_value=p_value if dof > 0 else 1.0,
-        rejected=result.rejected, verdict=result.verdict(),
+        source="",
+        method=f"simulated moments, {reps} replications an evaluation, common random numbers",
+        years=result.years,
+        estimates={row.parameter: float(row.estimate) for row in result.table().itertuples()},
+        objective=objective,
+        degrees_of_freedom=max(dof, 0),
+        p_value=p_value if dof > 0 else 1.0,
+        rejected=result.rejected,
+        verdict=result.verdict(),
     )
     raw = _trial(config, values).model_dump(mode="json")
     raw["calibration"] = record.model_dump(mode="json")
-    raw["uncertainty"] = (InputUncertainty(parameters=names, scales=scales, estimates=centre,
-                                           covariance=((cov + cov.T) / 2).tolist(), drift=drifts,
-                                           drift_from=drift_from).model_dump(mode="json")
-                          if names else None)
+    raw["uncertainty"] = (
+        InputUncertainty(
+            parameters=names,
+            scales=scales,
+            estimates=centre,
+            covariance=((cov + cov.T) / 2).tolist(),
+            drift=drifts,
+            drift_from=drift_from,
+        ).model_dump(mode="json")
+        if names
+        else None
+    )
     result.config = parse_config(raw, "calibrated configuration")
     return result
 
@@ -815,14 +921,19 @@ def calibrated_yaml(calibration: Calibration, source: str, original: str | None 
     `calibration:` are written into it (ruamel.yaml's round trip), so every comment, source and
     NEEDS LOCAL INPUT marker stays where it was; otherwise the configuration is dumped whole.
     """
-    header = [f"Calibrated by `sendsim calibrate` from {source}.", calibration.verdict(),
-              f"{calibration.runs} runs in {calibration.seconds:.0f} s. Fitted (95% interval):"]
+    header = [
+        f"Calibrated by `sendsim calibrate` from {source}.",
+        calibration.verdict(),
+        f"{calibration.runs} runs in {calibration.seconds:.0f} s. Fitted (95% interval):",
+    ]
     for row in calibration.table().itertuples():
         interval = "unseen by the data" if row.ci_low != row.ci_low else f"{row.ci_low:.3g} to {row.ci_high:.3g}"
         header.append(f"  {row.parameter}: {row.estimate:.4g} ({interval}; started at {row.start:.4g})")
     drift = ", ".join(f"{path} {sd:.2f}" for path, sd in calibration.drift.items())
-    header.append("Each replication draws its parameters from `uncertainty:`; next year's capacity and fast-track "
-                  f"share are this year's moved by a year's drift (standard deviation on the fitting scale: {drift}).")
+    header.append(
+        "Each replication draws its parameters from `uncertainty:`; next year's capacity and fast-track "
+        f"share are this year's moved by a year's drift (standard deviation on the fitting scale: {drift})."
+    )
     raw = calibration.config.model_dump(mode="json")
     if raw.get("calibration"):
         raw["calibration"]["source"] = source

@@ -15,7 +15,8 @@ from rich.table import Table
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
 from sim.files import check_writable, load_yaml, read_text
 from sim.runner import check_out_dir, run, write_result
-from sim.summary import format_measure as _fmt, yearly_table
+from sim.summary import format_measure as _fmt
+from sim.summary import yearly_table
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
@@ -74,9 +75,11 @@ def _load(path: str, overrides: dict | None = None):
     return _or_exit(load_config, path, overrides)
 
 
-RESUME_HELP = ("Continue a run that was interrupted or killed: the replications it finished (kept in "
-               "OUT.partial) are used again and only the rest are run; the results are those of one "
-               "uninterrupted run.")
+RESUME_HELP = (
+    "Continue a run that was interrupted or killed: the replications it finished (kept in "
+    "OUT.partial) are used again and only the rest are run; the results are those of one "
+    "uninterrupted run."
+)
 
 
 def _staging(out_dir: Path, job: dict, resume: bool):
@@ -101,8 +104,11 @@ def _interruptible(staging, total: int, what: str):
     try:
         yield
     except (KeyboardInterrupt, _Terminated) as exc:
-        err.print(f"Interrupted: {staging.finished()} of {total} {what} finished and kept in {staging.folder}. "
-                  "Run the same command with --resume to go on from there.", highlight=False)
+        err.print(
+            f"Interrupted: {staging.finished()} of {total} {what} finished and kept in {staging.folder}. "
+            "Run the same command with --resume to go on from there.",
+            highlight=False,
+        )
         sys.exit(143 if isinstance(exc, _Terminated) else 130)
     finally:
         signal.signal(signal.SIGTERM, previous)
@@ -141,6 +147,7 @@ class _Share(click.FloatRange):
 
 PRECISION = _Share(0, 1, min_open=True)
 
+
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="sendsim")
 def main() -> None:
@@ -154,41 +161,68 @@ def validate(config_file: str) -> None:
     if _is_national(config_file):
         model = _load_national(config_file)
         plans = sum(a.plans_in_force for a in model.authorities)
-        out.print(f"{config_file}: valid — {model.national.name}: {len(model.authorities)} authorities, "
-                  f"{plans:,} plans in force, from {model.template.start_date:%B %Y}")
+        out.print(
+            f"{config_file}: valid — {model.national.name}: {len(model.authorities)} authorities, "
+            f"{plans:,} plans in force, from {model.template.start_date:%B %Y}"
+        )
         return
     config = _load(config_file)
     fte = sum(g.count * g.fte for g in config.staff)
-    out.print(f"{config_file}: valid — {config.name}, from {config.start_date:%B %Y} for {config.months} months, "
-              f"{fte:g} FTE of staff in {len(config.teams)} teams")
+    out.print(
+        f"{config_file}: valid — {config.name}, from {config.start_date:%B %Y} for {config.months} months, "
+        f"{fte:g} FTE of staff in {len(config.teams)} teams"
+    )
 
 
 @main.command("run")
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
 @click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the results (default: results/<config name>).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the results (default: results/<config name>).",
+)
 @click.option("--scenario", default=None, help="Run one of the config's scenarios instead of the base.")
-@click.option("--reps", type=click.IntRange(1, MAX_REPS), default=1, show_default=True,
-              help="Replications; more than one gives means, confidence intervals and percentiles.")
+@click.option(
+    "--reps",
+    type=click.IntRange(1, MAX_REPS),
+    default=1,
+    show_default=True,
+    help="Replications; more than one gives means, confidence intervals and percentiles.",
+)
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
-@click.option("--precision", type=PRECISION, default=None,
-              help="Add replications until the 95% CI half-width of the headline measures is at most "
-                   "this share of their mean (e.g. 0.05), up to --max-reps.")
+@click.option(
+    "--precision",
+    type=PRECISION,
+    default=None,
+    help="Add replications until the 95% CI half-width of the headline measures is at most "
+    "this share of their mean (e.g. 0.05), up to --max-reps.",
+)
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
-@click.option("--set", "sets", multiple=True, metavar="KEY=VALUE",
-              help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.")
+@click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.",
+)
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
-def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets,
-                resume) -> None:
+def run_command(
+    config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets, resume
+) -> None:
     """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs).
     A national CONFIG (one naming a template) runs every authority once and adds them up."""
     if _is_national(config_file):
         if reps > 1 or precision is not None or scenario or sets:
-            err.print(f"[bold red]error:[/] {config_file}: a national configuration runs every authority once; "
-                      "--reps, --precision, --scenario and --set apply to one service's configuration", highlight=False)
+            err.print(
+                f"[bold red]error:[/] {config_file}: a national configuration runs every authority once; "
+                "--reps, --precision, --scenario and --set apply to one service's configuration",
+                highlight=False,
+            )
             sys.exit(2)
         _national(config_file, seed, months, jobs, out_dir, resume)
         return
@@ -212,21 +246,33 @@ def run_command(config_file, seed, months, out_dir, scenario, reps, jobs, precis
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)
     out.print(_table(result.metrics, result.config.name))
-    out.print(f"Seed {result.seed}; {result.events:,} events in {result.wall_seconds:.2f} s. "
-              f"Results in [bold]{out_dir}[/]")
+    out.print(
+        f"Seed {result.seed}; {result.events:,} events in {result.wall_seconds:.2f} s. Results in [bold]{out_dir}[/]"
+    )
 
 
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--scenarios", multiple=True, metavar="NAME...", help="Scenarios to compare with the base (default: all).")
+@click.option(
+    "--scenarios", multiple=True, metavar="NAME...", help="Scenarios to compare with the base (default: all)."
+)
 @click.option("--reps", type=click.IntRange(2, MAX_REPS), default=10, show_default=True)
 @click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
 @click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
-@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the results (default: results/<config name>-compare).")
-@click.option("--precision", type=PRECISION, default=None,
-              help="Add replications until the headline measures' CI half-width is at most this share of their mean.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the results (default: results/<config name>-compare).",
+)
+@click.option(
+    "--precision",
+    type=PRECISION,
+    default=None,
+    help="Add replications until the headline measures' CI half-width is at most this share of their mean.",
+)
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
@@ -236,8 +282,11 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
     names = list(scenarios) or list(config.scenarios)
     unknown = [n for n in names if n != "base" and n not in config.scenarios]
     if unknown:
-        err.print(f"[bold red]error:[/] {config_file}: no scenario {unknown[0]!r}; "
-                  f"expected one of {['base', *config.scenarios]}", highlight=False)
+        err.print(
+            f"[bold red]error:[/] {config_file}: no scenario {unknown[0]!r}; "
+            f"expected one of {['base', *config.scenarios]}",
+            highlight=False,
+        )
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
     _ready_to_run(config, config_file, ["base", *names], months, out_dir)
@@ -271,20 +320,23 @@ def _national(config_file, seed, months, jobs, out_dir, resume) -> None:
         sys.exit(2)
     staging = _staging(out_dir, national_job(model, seed, months), resume)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with _interruptible(staging, len(model.authorities), "authorities"), \
-            Progress(*columns, console=err, transient=True) as bar:
+    with (
+        _interruptible(staging, len(model.authorities), "authorities"),
+        Progress(*columns, console=err, transient=True) as bar,
+    ):
         task = bar.add_task(f"Simulating {len(model.authorities)} authorities", total=len(model.authorities))
         result = run_national(model, seed, months, jobs, progress=lambda n: bar.advance(task, n), staging=staging)
     write_national(result, model, out_dir)
     staging.remove()
     table = _table(result.metrics, result.name)
     out.print(table)
-    out.print(f"Seed {result.seed}; {len(model.authorities)} authorities, {result.events:,} events in "
-              f"{result.wall_seconds:.1f} s on {result.jobs} process(es). Results in [bold]{out_dir}[/]")
+    out.print(
+        f"Seed {result.seed}; {len(model.authorities)} authorities, {result.events:,} events in "
+        f"{result.wall_seconds:.1f} s on {result.jobs} process(es). Results in [bold]{out_dir}[/]"
+    )
 
 
-def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps,
-                resume) -> None:
+def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, resume) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.experiment import provenance_for, replication_job, run_experiment, summarise, write_experiment
@@ -306,44 +358,71 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
         task = bar.add_task(f"Simulating {len(names)} scenario(s)", total=total)
         advance = lambda n: bar.advance(task, n)  # noqa: E731
         if precision is None:
-            experiment = run_experiment(config, names, reps, seed, months, jobs, progress=advance,
-                                        config_path=config_file, staging=staging)
+            experiment = run_experiment(
+                config, names, reps, seed, months, jobs, progress=advance, config_path=config_file, staging=staging
+            )
         else:
             import time
 
             t0 = time.perf_counter()
-            results, reached = run_to_precision(config, precision, names, seed, months, jobs,
-                                                max_reps=max_reps, progress=advance, staging=staging)
+            results, reached = run_to_precision(
+                config, precision, names, seed, months, jobs, max_reps=max_reps, progress=advance, staging=staging
+            )
             done = int(results["rep"].nunique())
-            experiment = summarise(config, results, provenance_for(
-                config, names, done, seed, months, jobs, config_file, time.perf_counter() - t0,
-                precision=precision, precision_reached=reached))
+            experiment = summarise(
+                config,
+                results,
+                provenance_for(
+                    config,
+                    names,
+                    done,
+                    seed,
+                    months,
+                    jobs,
+                    config_file,
+                    time.perf_counter() - t0,
+                    precision=precision,
+                    precision_reached=reached,
+                ),
+            )
             widths = relative_half_widths(results)
             worst = widths["relative"].max() if not widths.empty else float("nan")
             note = "reached" if reached else f"not reached within {max_reps} replications"
-            out.print(f"Precision {precision:g}: {note} after {done} replications (widest relative half-width {worst:.3f}).")
+            out.print(
+                f"Precision {precision:g}: {note} after {done} replications (widest relative half-width {worst:.3f})."
+            )
     write_experiment(experiment, out_dir)
     staging.remove()
     out.print(_kpi_view(experiment))
     if len(names) > 1:
         out.print(_difference_view(experiment))
     prov = experiment.provenance
-    out.print(f"{prov['replications']} replications x {len(names)} scenario(s), seed {prov['seed']}, "
-              f"{prov['wall_seconds']:.1f} s on {prov['jobs']} process(es). Results in [bold]{out_dir}[/]")
+    out.print(
+        f"{prov['replications']} replications x {len(names)} scenario(s), seed {prov['seed']}, "
+        f"{prov['wall_seconds']:.1f} s on {prov['jobs']} process(es). Results in [bold]{out_dir}[/]"
+    )
 
 
 @main.command()
 @click.argument("results_dir", metavar="DIR", type=click.Path(file_okay=False))
-@click.option("--out", "report_path", type=click.Path(dir_okay=False), default=None,
-              help="The HTML file to write (default: DIR/report.html).")
+@click.option(
+    "--out",
+    "report_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="The HTML file to write (default: DIR/report.html).",
+)
 def report(results_dir, report_path) -> None:
     """Write a self-contained HTML report of the results in DIR (from run --reps or compare)."""
     from sim.report import write_report
 
     folder = Path(results_dir)
     if not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists():
-        err.print(f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare` or `sendsim run --reps`, "
-                  "with results.parquet and provenance.json", highlight=False)
+        err.print(
+            f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare` or `sendsim run --reps`, "
+            "with results.parquet and provenance.json",
+            highlight=False,
+        )
         sys.exit(2)
     _or_exit(check_writable, Path(report_path) if report_path else folder / "report.html", False)
     _or_exit(check_writable, folder / "plots", True)
@@ -353,18 +432,37 @@ def report(results_dir, report_path) -> None:
 
 
 @main.command()
-@click.option("--la", "la_name", required=True, metavar="NAME",
-              help="The local authority: its name as DfE writes it (any case), or its LA code (E10000008 or 878).")
-@click.option("--sen2", "sen2_dir", required=True, type=click.Path(file_okay=False),
-              help="Folder of DfE SEN2 files as published (requests.csv, assessments.csv, timeliness_20_week.csv, "
-                   "caseload.csv; newplans.csv and ceased_plans.csv if present).")
-@click.option("--year", type=click.IntRange(1990, 2100), default=None,
-              help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.")
-@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write.")
+@click.option(
+    "--la",
+    "la_name",
+    required=True,
+    metavar="NAME",
+    help="The local authority: its name as DfE writes it (any case), or its LA code (E10000008 or 878).",
+)
+@click.option(
+    "--sen2",
+    "sen2_dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Folder of DfE SEN2 files as published (requests.csv, assessments.csv, timeliness_20_week.csv, "
+    "caseload.csv; newplans.csv and ceased_plans.csv if present).",
+)
+@click.option(
+    "--year",
+    type=click.IntRange(1990, 2100),
+    default=None,
+    help="SEN2 calendar year to draft from (default: the latest); the configuration starts on 1 January after it.",
+)
+@click.option(
+    "--out", "out_path", required=True, type=click.Path(dir_okay=False), help="The configuration file to write."
+)
 @click.option("--force", is_flag=True, help="Overwrite --out if it already exists.")
-@click.option("--allow-defaults", is_flag=True,
-              help="Draft even if a file has no row for the authority and year, from national defaults "
-                   "(recorded in the notes and the drafted file); without it that is an error.")
+@click.option(
+    "--allow-defaults",
+    is_flag=True,
+    help="Draft even if a file has no row for the authority and year, from national defaults "
+    "(recorded in the notes and the drafted file); without it that is an error.",
+)
 def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     """Draft a configuration for an authority from DfE SEN2 data, starting on 1 January after --year,
     with the history of every published year up to --year (and nothing later) for `sendsim calibrate`.
@@ -380,7 +478,9 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     from sim.sen2 import read_sen2
 
     if Path(out_path).exists() and not force:
-        err.print(f"[bold red]error:[/] {escape(out_path)}: already exists (use --force to overwrite it)", highlight=False)
+        err.print(
+            f"[bold red]error:[/] {escape(out_path)}: already exists (use --force to overwrite it)", highlight=False
+        )
         sys.exit(2)
     _or_exit(check_writable, Path(out_path), False)
     try:
@@ -392,18 +492,24 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     try:
         write_config(draft, out_path, force=force)
     except OSError as exc:
-        err.print(f"[bold red]error:[/] {escape(out_path)}: cannot write the file ({exc.strerror or exc})", highlight=False)
+        err.print(
+            f"[bold red]error:[/] {escape(out_path)}: cannot write the file ({exc.strerror or exc})", highlight=False
+        )
         sys.exit(2)
-    view = Table(title=f"{draft.la_name}: set from SEN2 {draft.year}, starting {draft.year + 1}-01-01",
-                 title_justify="left")
+    view = Table(
+        title=f"{draft.la_name}: set from SEN2 {draft.year}, starting {draft.year + 1}-01-01", title_justify="left"
+    )
     view.add_column("Field")
     view.add_column("Value and source")
     for name, value in draft.from_data:
         view.add_row(name, escape(value))
     out.print(view)
     if draft.target_on_time_rate is not None:
-        out.print(f"Calibration target (in the name and header comment): {draft.target_on_time_rate:.1%} of plans "
-                  f"issued within 20 weeks in {draft.year}, excluding exceptions.", highlight=False)
+        out.print(
+            f"Calibration target (in the name and header comment): {draft.target_on_time_rate:.1%} of plans "
+            f"issued within 20 weeks in {draft.year}, excluding exceptions.",
+            highlight=False,
+        )
     out.print("[bold]NEEDS LOCAL INPUT[/] (SEN2 does not hold it; drafted from benchmarks, marked in the file):")
     for item in draft.needs_local_input:
         out.print(f"  - {escape(item)}", highlight=False)
@@ -411,37 +517,64 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
         out.print("Notes on the data:")
         for note in draft.notes:
             out.print(f"  - {escape(note)}", highlight=False)
-    out.print(f"Written to [bold]{escape(out_path)}[/], with the published history up to {draft.year}. Next: "
-              f"sendsim calibrate {escape(out_path)}; then sendsim run on the calibrated file.", highlight=False)
+    out.print(
+        f"Written to [bold]{escape(out_path)}[/], with the published history up to {draft.year}. Next: "
+        f"sendsim calibrate {escape(out_path)}; then sendsim run on the calibrated file.",
+        highlight=False,
+    )
 
 
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--history", "history_file", type=click.Path(dir_okay=False), default=None,
-              help="CSV of observed figures by year or month (default: the configuration's own `history:`, "
-                   "which `sendsim init` writes). Columns: period (2021 or 2023-01) and any of "
-                   "requests_received, refusals, assessments_ended_no_plan, plans_issued, on_time_rate, "
-                   "plans_in_force, assessments_open_over_30_weeks, assessments_open_over_52_weeks.")
-@click.option("--params", multiple=True, metavar="PATH...",
-              help="Shared parameters of the service to fit across the years besides each year's capacity "
-                   "and fast-track share, e.g. workforce.capacity_response.target_share (default: none).")
-@click.option("--reps", type=click.IntRange(1, MAX_REPS), default=3, show_default=True,
-              help="Replications per evaluation, on common random numbers.")
-@click.option("--max-evaluations", type=click.IntRange(5, MAX_REPS), default=20, show_default=True,
-              help="Most steps of the fit of the shared parameters.")
+@click.option(
+    "--history",
+    "history_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="CSV of observed figures by year or month (default: the configuration's own `history:`, "
+    "which `sendsim init` writes). Columns: period (2021 or 2023-01) and any of "
+    "requests_received, refusals, assessments_ended_no_plan, plans_issued, on_time_rate, "
+    "plans_in_force, assessments_open_over_30_weeks, assessments_open_over_52_weeks.",
+)
+@click.option(
+    "--params",
+    multiple=True,
+    metavar="PATH...",
+    help="Shared parameters of the service to fit across the years besides each year's capacity "
+    "and fast-track share, e.g. workforce.capacity_response.target_share (default: none).",
+)
+@click.option(
+    "--reps",
+    type=click.IntRange(1, MAX_REPS),
+    default=3,
+    show_default=True,
+    help="Replications per evaluation, on common random numbers.",
+)
+@click.option(
+    "--max-evaluations",
+    type=click.IntRange(5, MAX_REPS),
+    default=20,
+    show_default=True,
+    help="Most steps of the fit of the shared parameters.",
+)
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
 @click.option("--seed", type=SEED, default=None)
-@click.option("--out", "out_file", type=click.Path(dir_okay=False), default=None,
-              help="Where to write the calibrated config (default: CONFIG with -calibrated).")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Where to write the calibrated config (default: CONFIG with -calibrated).",
+)
 def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, seed, out_file) -> None:
     """Fit CONFIG's capacity and fast-track share, year by year, to its published history (and any
     shared --params); write the calibrated config, whose replications draw what the fit does not know."""
+    import pandas as pd
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    import pandas as pd
-
-    from sim.calibrate import CalibrationError, calibrate as fit, calibrated_yaml, config_history_rows, read_history
+    from sim.calibrate import CalibrationError, calibrated_yaml, config_history_rows, read_history
+    from sim.calibrate import calibrate as fit
     from sim.replications import default_jobs
 
     config = _load(config_file)
@@ -452,8 +585,14 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     _or_exit(check_writable, out_path, False)
     if history_file:  # a FIFO, a device, a huge or a non-UTF-8 file, refused before pandas reads it
         _or_exit(read_text, history_file)
-    columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f} of ~{task.total:,.0f} runs"),
-               TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn())
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed:,.0f} of ~{task.total:,.0f} runs"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
     try:
         history = None
         if history_file:  # the configuration's own years, and the file's rows beside (or instead of) them
@@ -462,8 +601,16 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
             history = history.drop_duplicates(["period_start", "period_end", "measure"], keep="last")
         with Progress(*columns, console=err, transient=True) as bar:
             task = bar.add_task(f"Calibrating {config.name}", total=1)
-            result = fit(config, history, list(params), reps, seed, max_evaluations, jobs or default_jobs(),
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+            result = fit(
+                config,
+                history,
+                list(params),
+                reps,
+                seed,
+                max_evaluations,
+                jobs or default_jobs(),
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
     except CalibrationError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
@@ -475,8 +622,10 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
         tmp.replace(out_path)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        err.print(f"[bold red]error:[/] {escape(str(out_path))}: cannot write the file ({exc.strerror or exc})",
-                  highlight=False)
+        err.print(
+            f"[bold red]error:[/] {escape(str(out_path))}: cannot write the file ({exc.strerror or exc})",
+            highlight=False,
+        )
         sys.exit(2)
     table = Table(title="Fitted parameters (95% interval, from the fitting scale)", title_justify="left")
     for column in ("Parameter", "Start", "Estimate", "95% interval"):
@@ -494,20 +643,33 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     out.print(fit_table)
     style = "bold red" if result.rejected else "bold"
     out.print(f"[{style}]{escape(result.verdict())}[/]", highlight=False)
-    out.print(f"{result.runs:,} runs in {result.seconds:.0f} s. Calibrated config written to [bold]{escape(str(out_path))}[/]",
-              highlight=False)
+    out.print(
+        f"{result.runs:,} runs in {result.seconds:.0f} s. Calibrated config written to [bold]{escape(str(out_path))}[/]",
+        highlight=False,
+    )
 
 
-KPI_ROWS = ("On-time rate", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
-            "Caseworker FTE in post", "Agency share of caseworkers", "Cost (£)")
+KPI_ROWS = (
+    "On-time rate",
+    "Open > 20 wks",
+    "Open > 30 wks",
+    "Open > 52 wks",
+    "Reviews overdue",
+    "Caseworker FTE in post",
+    "Agency share of caseworkers",
+    "Cost (£)",
+)
 
 
 def _kpi_view(experiment) -> Table:
     kpis = experiment.kpis
     target = experiment.provenance.get("target_on_time_rate")
-    view = Table(title=f"{experiment.config.name}: mean [90% of runs] by calendar year, "
-                       f"{experiment.provenance['replications']} replications (the mean's confidence intervals "
-                       "are in kpis.csv)", title_justify="left")
+    view = Table(
+        title=f"{experiment.config.name}: mean [90% of runs] by calendar year, "
+        f"{experiment.provenance['replications']} replications (the mean's confidence intervals "
+        "are in kpis.csv)",
+        title_justify="left",
+    )
     view.add_column("Scenario")
     view.add_column("Measure")
     years = sorted(kpis["year"].unique())
@@ -537,8 +699,7 @@ def _kpi_view(experiment) -> Table:
 
 def _difference_view(experiment) -> Table:
     diffs = experiment.differences
-    view = Table(title="Difference from the base, paired on common random numbers: mean [95% CI]",
-                 title_justify="left")
+    view = Table(title="Difference from the base, paired on common random numbers: mean [95% CI]", title_justify="left")
     view.add_column("Scenario")
     view.add_column("Measure")
     years = sorted(diffs["year"].unique())
@@ -554,8 +715,10 @@ def _difference_view(experiment) -> Table:
                     cells.append("–")
                     continue
                 r = hit.iloc[0]
-                cells.append(f"{_fmt(measure, r['difference'], signed=True)} "
-                             f"[{_fmt(measure, r['ci_low'], signed=True)}, {_fmt(measure, r['ci_high'], signed=True)}]")
+                cells.append(
+                    f"{_fmt(measure, r['difference'], signed=True)} "
+                    f"[{_fmt(measure, r['ci_low'], signed=True)}, {_fmt(measure, r['ci_high'], signed=True)}]"
+                )
             view.add_row(scenario if measure == KPI_ROWS[0] else "", measure, *cells)
         view.add_section()
     return view

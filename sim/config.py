@@ -13,7 +13,7 @@ import math
 import re
 import typing
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import (
@@ -137,7 +137,9 @@ class Demand(Strict):
     requests_per_month: float = Field(ge=0.0, le=MAX_REQUESTS_PER_MONTH)
     growth_per_year: float = Field(0.0, gt=-1.0, le=MAX_GROWTH_PER_YEAR)
     # January..December multipliers; rescaled to average 1 so requests_per_month stays the mean.
-    seasonal_profile: list[Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)]] = Field(default_factory=lambda: [1.0] * 12)
+    seasonal_profile: list[Annotated[float, Field(gt=0.0, le=MAX_MULTIPLIER)]] = Field(
+        default_factory=lambda: [1.0] * 12
+    )
     # Observed counts by month ("2023-01": 180); these months use the count instead of a draw.
     history: dict[str, Annotated[int, Field(ge=0, le=MAX_REQUESTS_PER_MONTH)]] = Field(default_factory=dict)
 
@@ -445,7 +447,7 @@ class SetParameter(_Action):
 
 
 Action = Annotated[
-    Union[EstablishmentChange, Cohort, AgencyCap, AgencyConversion, CaseloadCap, MergeTeams, SetParameter],
+    EstablishmentChange | Cohort | AgencyCap | AgencyConversion | CaseloadCap | MergeTeams | SetParameter,
     Field(discriminator="action"),
 ]
 # where a `set` may reach: levers the model reads when it uses them
@@ -614,17 +616,21 @@ class Config(Strict):
             for name in names:
                 if name not in every_team:
                     raise ValueError(f"{where}: expected a team name, one of {sorted(every_team)}, got {name!r}")
-        for i, action in enumerate(sorted(self.actions, key=lambda a: a.date)):
+        for action in sorted(self.actions, key=lambda a: a.date):
             where = f"actions ({action.action} on {action.date})"
             if action.date < self.start_date:
                 raise ValueError(f"{where}: expected a date on or after start_date {self.start_date}")
             named = [action.team] if hasattr(action, "team") else getattr(action, "teams", [])
             for name in named:
                 if name not in teams:
-                    raise ValueError(f"{where}: expected a team in place on that date, one of {sorted(teams)}, got {name!r}")
+                    raise ValueError(
+                        f"{where}: expected a team in place on that date, one of {sorted(teams)}, got {name!r}"
+                    )
             if isinstance(action, MergeTeams):
                 if action.into in teams and action.into not in action.teams:
-                    raise ValueError(f"{where}: expected into to be a new name or one of the merged teams, got {action.into!r}")
+                    raise ValueError(
+                        f"{where}: expected into to be a new name or one of the merged teams, got {action.into!r}"
+                    )
                 if any(self.teams.get(t, Team(handles=["plans"])).role != "caseworker" for t in action.teams):
                     raise ValueError(f"{where}: expected caseworker teams to merge")
                 teams = (teams - set(action.teams)) | {action.into}
@@ -686,15 +692,19 @@ def check_horizon(config: Config, months: int | None = None) -> None:
     demand = config.demand
     peak = demand.requests_per_month * max(demand.seasonal_profile) * max(1.0, 1.0 + demand.growth_per_year) ** years
     if peak > MAX_REQUESTS_PER_MONTH:
-        raise ValueError(f"demand: {demand.requests_per_month:g} requests a month growing {demand.growth_per_year:+.0%} a "
-                         f"year reach {peak:,.0f} in a month within {months + config.warm_up_months} months; expected "
-                         f"at most {MAX_REQUESTS_PER_MONTH:,} (a shorter horizon or less growth)")
+        raise ValueError(
+            f"demand: {demand.requests_per_month:g} requests a month growing {demand.growth_per_year:+.0%} a "
+            f"year reach {peak:,.0f} in a month within {months + config.warm_up_months} months; expected "
+            f"at most {MAX_REQUESTS_PER_MONTH:,} (a shorter horizon or less growth)"
+        )
     net = max(0.0, config.plans.transfers_in_rate_per_year - config.plans.ceasing_rate_per_year)
     plans = config.initial_state.plans_in_force * math.exp(min(net * years, 700.0))
     if plans > MAX_PLANS:
-        raise ValueError(f"plans: {config.initial_state.plans_in_force:,} plans in force, with transfers in exceeding "
-                         f"ceasing by {net:.1%} a year, reach {plans:,.0f} within {months + config.warm_up_months} "
-                         f"months; expected at most {MAX_PLANS:,}")
+        raise ValueError(
+            f"plans: {config.initial_state.plans_in_force:,} plans in force, with transfers in exceeding "
+            f"ceasing by {net:.1%} a year, reach {plans:,.0f} within {months + config.warm_up_months} "
+            f"months; expected at most {MAX_PLANS:,}"
+        )
 
 
 def _lever(node: Any, keys: list[str], dotted: str, where: str) -> Any:
@@ -709,7 +719,7 @@ def _lever(node: Any, keys: list[str], dotted: str, where: str) -> Any:
     return node
 
 
-def field_bounds(config: "Config", dotted: str) -> tuple[float, float]:
+def field_bounds(config: Config, dotted: str) -> tuple[float, float]:
     """The closed range a number field accepts (an open end a step inside it), from its schema:
     a replication's draw of its parameters is kept inside it, as the file's value is."""
     import annotated_types as at
@@ -743,7 +753,7 @@ def _is_number(node: Any) -> bool:
     return not isinstance(node, bool) and isinstance(node, (int, float))
 
 
-def _check_value(config: "Config", dotted: str, value: float, where: str) -> None:
+def _check_value(config: Config, dotted: str, value: float, where: str) -> None:
     """Set the lever on a copy, so the value meets exactly the checks the file's would: the field's
     bounds (validated on assignment, dictionaries of values as a whole) and the horizon's."""
     from sim.actions import set_live
@@ -759,7 +769,7 @@ def _check_value(config: "Config", dotted: str, value: float, where: str) -> Non
         raise ValueError(f"{where}: {dotted} = {value!r}: {exc}") from None
 
 
-def check_numeric(config: "Config", dotted: str, value: float, where: str) -> None:
+def check_numeric(config: Config, dotted: str, value: float, where: str) -> None:
     """A number field that can be given a value before a run (by calibration or by a replication's
     draw of its parameters), and that value within the field's bounds; otherwise ValueError."""
     if not _is_number(_lever(config, dotted.split("."), dotted, where)):
@@ -767,7 +777,7 @@ def check_numeric(config: "Config", dotted: str, value: float, where: str) -> No
     _check_value(config, dotted, value, where)
 
 
-def _check_settable(config: "Config", dotted: str, value: float, where: str) -> None:
+def _check_settable(config: Config, dotted: str, value: float, where: str) -> None:
     """A dated `set` reaches a numeric lever the model reads when it uses it, or is refused."""
     section, *rest = dotted.split(".")
     if section not in SETTABLE_SECTIONS or not rest:

@@ -7,7 +7,7 @@ mean and coefficient of variation (cv), the two figures a manager can reason abo
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -104,6 +104,6 @@ class Triangular(_Dist):
 
 
 Distribution = Annotated[
-    Union[Fixed, Exponential, LogNormal, Gamma, Uniform, Triangular],
+    Fixed | Exponential | LogNormal | Gamma | Uniform | Triangular,
     Field(discriminator="dist"),
 ]

@@ -32,7 +32,9 @@ LATENESS_WEEKS = 30.0
 LATE_STAGES = (("advice", 0.5), ("draft_plan", 0.4), ("final_plan", 0.1))
 
 
-def open_assessments(requests: float, refusals: float, on_time_rate: float, completed: float | None = None) -> list[dict]:
+def open_assessments(
+    requests: float, refusals: float, on_time_rate: float, completed: float | None = None
+) -> list[dict]:
     """Open assessments on 1 January after a year with these flows, as initial_state bands;
     `completed` is the year's plans issued and assessments ended with no plan."""
     per_week = requests / 52.0

@@ -15,9 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 
@@ -25,7 +26,7 @@ from sim.config import Config, dump_config, parse_config
 from sim.files import ConfigError, read_text, read_yaml
 from sim.parallel import Staging, fingerprint
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
-from sim.runner import git_commit, atomic_folder, package_version
+from sim.runner import atomic_folder, git_commit, package_version
 from sim.stats import monthly_summary
 from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
@@ -63,16 +64,23 @@ def run_experiment(
     jobs = jobs or default_jobs()
     t0 = time.perf_counter()
     results = run_replications(config, scenarios, reps, seed, months, jobs, progress, staging)
-    provenance = provenance_for(config, scenarios, reps, seed, months, jobs, config_path,
-                                time.perf_counter() - t0, target=target)
+    provenance = provenance_for(
+        config, scenarios, reps, seed, months, jobs, config_path, time.perf_counter() - t0, target=target
+    )
     return summarise(config, results, provenance)
 
 
 def replication_job(config: Config, seed: int, months: int | None) -> dict[str, Any]:
     """What a replication's result depends on, for resuming: a kept replication is used again
     only if all of it is the same (scenarios are in the configuration)."""
-    return {"job": "replications", "config_sha256": fingerprint(dump_config(config)), "seed": seed,
-            "months": months or config.months, "version": package_version(), "git_commit": git_commit()}
+    return {
+        "job": "replications",
+        "config_sha256": fingerprint(dump_config(config)),
+        "seed": seed,
+        "months": months or config.months,
+        "version": package_version(),
+        "git_commit": git_commit(),
+    }
 
 
 def provenance_for(
@@ -87,7 +95,7 @@ def provenance_for(
     target: float = NATIONAL_ON_TIME_2022,
     **extra: Any,
 ) -> dict[str, Any]:
-    finished = dt.datetime.now(dt.timezone.utc)
+    finished = dt.datetime.now(dt.UTC)
     return {
         "package": "sendsim",
         "version": package_version(),
@@ -119,8 +127,9 @@ def summarise(config: Config, results: pd.DataFrame, provenance: dict[str, Any])
         results=results,
         summary=monthly_summary(results),
         kpis=kpi_table(results, target, yearly=yearly),
-        differences=(scenario_differences(results, yearly=yearly) if len(provenance["scenarios"]) > 1
-                     else pd.DataFrame()),
+        differences=(
+            scenario_differences(results, yearly=yearly) if len(provenance["scenarios"]) > 1 else pd.DataFrame()
+        ),
         provenance=provenance,
     )
 
@@ -141,10 +150,38 @@ def write_experiment(experiment: ExperimentResults, out_dir: str | Path) -> Path
 # What each file must hold for a report to be drawn from it; a damaged or foreign file is named.
 _COLUMNS = {
     "results.parquet": ("scenario", "rep", "month", "metric", "value"),
-    "summary.parquet": ("scenario", "metric", "month", "n", "mean", "ci_low", "ci_high",
-                        "p5", "p25", "p50", "p75", "p95", "median"),
-    "kpis.csv": ("scenario", "year", "to", "measure", "n", "mean", "ci_low", "ci_high",
-                 "p5", "p25", "p50", "p75", "p95", "median", "p_reaches_target"),
+    "summary.parquet": (
+        "scenario",
+        "metric",
+        "month",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "p5",
+        "p25",
+        "p50",
+        "p75",
+        "p95",
+        "median",
+    ),
+    "kpis.csv": (
+        "scenario",
+        "year",
+        "to",
+        "measure",
+        "n",
+        "mean",
+        "ci_low",
+        "ci_high",
+        "p5",
+        "p25",
+        "p50",
+        "p75",
+        "p95",
+        "median",
+        "p_reaches_target",
+    ),
 }
 _PROVENANCE_KEYS = ("scenarios", "seed", "months", "replications")
 
@@ -158,12 +195,16 @@ def _read_table(path: Path) -> pd.DataFrame:
     try:
         table = reader(path)
     except Exception as exc:  # pyarrow, the CSV parser and the codecs each raise their own kinds
-        raise ConfigError(f"{path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
-                          "the results folder is damaged: run the experiment again") from None
+        raise ConfigError(
+            f"{path}: cannot be read ({type(exc).__name__}: {str(exc)[:200]}); "
+            "the results folder is damaged: run the experiment again"
+        ) from None
     missing = [c for c in _COLUMNS.get(path.name, ()) if c not in table.columns]
     if missing:
-        raise ConfigError(f"{path}: expected the columns {', '.join(missing)}; "
-                          "the results folder is damaged or not sendsim's: run the experiment again")
+        raise ConfigError(
+            f"{path}: expected the columns {', '.join(missing)}; "
+            "the results folder is damaged or not sendsim's: run the experiment again"
+        )
     return table
 
 
@@ -180,8 +221,9 @@ def load_results(out_dir: str | Path) -> ExperimentResults:
         raise ConfigError(f"{provenance_path}: not valid JSON ({exc}); the results folder is damaged") from None
     missing = [k for k in _PROVENANCE_KEYS if not isinstance(provenance, dict) or k not in provenance]
     if missing:
-        raise ConfigError(f"{provenance_path}: expected an object with the keys {', '.join(missing)}; "
-                          "the results folder is damaged")
+        raise ConfigError(
+            f"{provenance_path}: expected an object with the keys {', '.join(missing)}; the results folder is damaged"
+        )
     config_path = out_dir / "config.yaml"
     config = parse_config(read_yaml(config_path), str(config_path))
     tables = {name: _read_table(out_dir / name) for name in (*_COLUMNS, "differences.csv")}

@@ -15,8 +15,9 @@ import codecs
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 
@@ -75,8 +76,9 @@ def read_bytes(path: str | Path, limit: int = MAX_CONFIG_BYTES) -> bytes:
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
     if info.st_size > limit or len(data) > limit:
-        raise ConfigError(f"{path}: larger than {limit // 2**20} MB, more than any real file of this kind; "
-                          "check it is the right file")
+        raise ConfigError(
+            f"{path}: larger than {limit // 2**20} MB, more than any real file of this kind; check it is the right file"
+        )
     return data
 
 
@@ -85,11 +87,11 @@ def decode(data: bytes, path: str | Path, encodings: Iterable[str] = ("utf-8-sig
     and undecodable bytes are named as what they are."""
     for bom, name in _FOREIGN_BOMS:
         if data.startswith(bom):
-            raise ConfigError(f"{path}: the text is {name} (it starts with a {name} byte-order mark); "
-                              "save it as UTF-8")
+            raise ConfigError(f"{path}: the text is {name} (it starts with a {name} byte-order mark); save it as UTF-8")
     if b"\x00" in data:
-        raise ConfigError(f"{path}: holds NUL bytes, so it is binary or UTF-16 without a byte-order mark, "
-                          "not text; save it as UTF-8")
+        raise ConfigError(
+            f"{path}: holds NUL bytes, so it is binary or UTF-16 without a byte-order mark, not text; save it as UTF-8"
+        )
     first: UnicodeDecodeError | None = None
     for encoding in encodings:
         try:
@@ -98,8 +100,10 @@ def decode(data: bytes, path: str | Path, encodings: Iterable[str] = ("utf-8-sig
             first = first or exc
     assert first is not None
     line = data[: first.start].count(b"\n") + 1
-    raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[first.start]:02x} on line {line} is not UTF-8; "
-                      "Latin-1 or Windows-1252, perhaps); save it as UTF-8")
+    raise ConfigError(
+        f"{path}: not UTF-8 text (byte 0x{data[first.start]:02x} on line {line} is not UTF-8; "
+        "Latin-1 or Windows-1252, perhaps); save it as UTF-8"
+    )
 
 
 def read_text(path: str | Path, limit: int = MAX_CONFIG_BYTES, encodings: Iterable[str] = ("utf-8-sig",)) -> str:
@@ -122,8 +126,9 @@ class _BoundedLoader(yaml.SafeLoader):
         self._depth += 1
         try:
             if self._depth > MAX_YAML_DEPTH:
-                raise yaml.composer.ComposerError(None, None, f"nested more than {MAX_YAML_DEPTH} levels deep",
-                                                  self.peek_event().start_mark)
+                raise yaml.composer.ComposerError(
+                    None, None, f"nested more than {MAX_YAML_DEPTH} levels deep", self.peek_event().start_mark
+                )
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
@@ -147,8 +152,11 @@ class _BoundedLoader(yaml.SafeLoader):
                     continue  # an unhashable key: SafeLoader refuses it with its own message
                 if first is not None:
                     raise yaml.constructor.ConstructorError(
-                        None, None, f"duplicate key {key!r} (first given on line {first + 1}); "
-                        "a key may be given once", key_node.start_mark)
+                        None,
+                        None,
+                        f"duplicate key {key!r} (first given on line {first + 1}); a key may be given once",
+                        key_node.start_mark,
+                    )
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep)
 
@@ -185,11 +193,17 @@ def _check_expansion(root: yaml.Node) -> None:
         stack.append((node, True))
         stack.extend((child, False) for child in _children(node) if id(child) not in size)
     if size[id(root)] > MAX_YAML_VALUES:
-        raise yaml.composer.ComposerError(None, None, f"anchors and aliases expand to {size[id(root)]:,} values, "
-                                          f"more than the {MAX_YAML_VALUES:,} of any real file", root.start_mark)
+        raise yaml.composer.ComposerError(
+            None,
+            None,
+            f"anchors and aliases expand to {size[id(root)]:,} values, "
+            f"more than the {MAX_YAML_VALUES:,} of any real file",
+            root.start_mark,
+        )
     if height[id(root)] > MAX_YAML_DEPTH:
-        raise yaml.composer.ComposerError(None, None, f"anchors and aliases nest more than {MAX_YAML_DEPTH} "
-                                          "levels deep", root.start_mark)
+        raise yaml.composer.ComposerError(
+            None, None, f"anchors and aliases nest more than {MAX_YAML_DEPTH} levels deep", root.start_mark
+        )
 
 
 def load_yaml(text: str, source: str) -> Any:
@@ -228,8 +242,9 @@ def check_writable(path: str | Path, folder: bool) -> None:
     that exists, where the output (or the staging folder beside it) will be made."""
     path = Path(path)
     if path.exists() and path.is_dir() != folder:
-        raise ConfigError(f"{path}: is {'a file' if folder else 'a folder'}; expected "
-                          f"{'a folder' if folder else 'a file'} to write")
+        raise ConfigError(
+            f"{path}: is {'a file' if folder else 'a folder'}; expected {'a folder' if folder else 'a file'} to write"
+        )
     where = _nearest_folder(path)
     try:
         with tempfile.NamedTemporaryFile(prefix=".sendsim-probe-", dir=where):

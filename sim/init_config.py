@@ -68,8 +68,15 @@ def per_week_text(requests: float, refusal: float) -> str:
 # on time, and capacity that follows the pipeline. Calibration fits each year's capacity and
 # fast-track share; the response's settings are the national defaults chosen there.
 FAST_TRACK_SHARE = 0.15
-CAPACITY_RESPONSE = {"strength": 3.0, "target_share": 0.55, "max_extra_share": 0.7, "max_released_share": 0.3,
-                     "adjustment_months": 2.0, "extra_hourly_cost": 44, "teams": ["assessment", "psychology"]}
+CAPACITY_RESPONSE = {
+    "strength": 3.0,
+    "target_share": 0.55,
+    "max_extra_share": 0.7,
+    "max_released_share": 0.3,
+    "adjustment_months": 2.0,
+    "extra_hourly_cost": 44,
+    "teams": ["assessment", "psychology"],
+}
 
 
 def _lognormal(mean: float, cv: float) -> dict[str, Any]:
@@ -96,8 +103,11 @@ def _mean(key: str) -> float:
     return float(EFFORT[key][0]["mean"])
 
 
-REVIEW_HOURS_PER_PLAN = (_mean("review_hours") + _mean("review_decision_hours")
-                         + OUTCOMES["amend"] * (_mean("amendment_hours") + _mean("amendment_final_hours")))
+REVIEW_HOURS_PER_PLAN = (
+    _mean("review_hours")
+    + _mean("review_decision_hours")
+    + OUTCOMES["amend"] * (_mean("amendment_hours") + _mean("amendment_final_hours"))
+)
 
 
 # --- the draft -----------------------------------------------------------------------------------
@@ -161,20 +171,25 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     h = history(sen2, la_name)
     name = h.attrs["name"]
     if h.attrs["geographic_level"] != "Local authority":
-        raise DataError(f"{sen2.folder}: {la_name!r} is {h.attrs['geographic_level'].lower()} "
-                        "(expected a local authority)")
+        raise DataError(
+            f"{sen2.folder}: {la_name!r} is {h.attrs['geographic_level'].lower()} (expected a local authority)"
+        )
     requests_file = sen2["requests"].path
     with_requests = _years_of(h, "requests")
     with_requests = with_requests[with_requests > 0]
     if with_requests.empty:
-        raise DataError(f"{requests_file}: no requests published for {name} (column "
-                        "'requests_received_in_year'); cannot draft a configuration")
+        raise DataError(
+            f"{requests_file}: no requests published for {name} (column "
+            "'requests_received_in_year'); cannot draft a configuration"
+        )
     if year is None:
         year = int(with_requests.index.max())
     if year not in with_requests.index:
-        raise DataError(f"{requests_file}: no requests published for {name} in {year} (column "
-                        f"'requests_received_in_year'); years available: "
-                        f"{', '.join(str(y) for y in with_requests.index)}")
+        raise DataError(
+            f"{requests_file}: no requests published for {name} in {year} (column "
+            f"'requests_received_in_year'); years available: "
+            f"{', '.join(str(y) for y in with_requests.index)}"
+        )
     row = h.loc[year]
     get = lambda c: _num(row.get(c))  # noqa: E731
     notes = list(h.attrs["notes"])
@@ -183,8 +198,10 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
             continue
         path = sen2[table].path
         if not allow_defaults:
-            raise DataError(f"{path}: no row for {name} in {year} (expected the authority's figures of the year; "
-                            "to draft from national defaults instead, pass --allow-defaults)")
+            raise DataError(
+                f"{path}: no row for {name} in {year} (expected the authority's figures of the year; "
+                "to draft from national defaults instead, pass --allow-defaults)"
+            )
         notes.append(f"{path.name} has no row for {name} in {year}: national defaults used (--allow-defaults)")
     from_data: list[tuple[str, str]] = []
     needs: list[str] = []
@@ -216,14 +233,20 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     to_assess, not_assess = get("decided_to_assess"), get("decided_not_to_assess")
     if to_assess is not None and not_assess is not None and to_assess + not_assess > 0:
         refusal = not_assess / (to_assess + not_assess)
-        refusal_note = f"SEN2 {y}: {fmt_count(not_assess)} of {fmt_count(to_assess + not_assess)} decisions not to assess"
+        refusal_note = (
+            f"SEN2 {y}: {fmt_count(not_assess)} of {fmt_count(to_assess + not_assess)} decisions not to assess"
+        )
     elif not_assess is not None:
         refusal = not_assess / requests
-        refusal_note = (f"SEN2 {y}: {fmt_count(not_assess)} of {fmt_count(requests)} requests not assessed "
-                        "(decided-to-assess not published, so over all requests)")
-        notes.append(f"requests_decided_to_assess is not published for {y} "
-                     f"({_code(sen2, 'requests', 'requests_decided_to_assess', name, y)}); refusals are "
-                     "taken over all requests")
+        refusal_note = (
+            f"SEN2 {y}: {fmt_count(not_assess)} of {fmt_count(requests)} requests not assessed "
+            "(decided-to-assess not published, so over all requests)"
+        )
+        notes.append(
+            f"requests_decided_to_assess is not published for {y} "
+            f"({_code(sen2, 'requests', 'requests_decided_to_assess', name, y)}); refusals are "
+            "taken over all requests"
+        )
     else:
         refusal = NATIONAL_REFUSAL
         refusal_note = "national 22-25% (DOMAIN.md): SEN2 refusals not published"
@@ -247,8 +270,10 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     if issued is not None and no_plan_n is not None:
         refused = not_assess if not_assess is not None else requests * refusal
         withdrawal = withdrawal_share(requests, refused, issued + no_plan_n)
-        withdrawal_note = (f"SEN2 {y}: {fmt_count(requests - refused)} requests not refused, {fmt_count(issued + no_plan_n)} "
-                           "assessments completed; the rest neither refused nor assessed (withdrawn or undecided)")
+        withdrawal_note = (
+            f"SEN2 {y}: {fmt_count(requests - refused)} requests not refused, {fmt_count(issued + no_plan_n)} "
+            "assessments completed; the rest neither refused nor assessed (withdrawn or undecided)"
+        )
     else:
         withdrawal, withdrawal_note = 0.0, "assumption: SEN2 assessments completed not published"
     from_data += [
@@ -295,9 +320,11 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         net = float(np.mean([o for _, o in outflows]))
         ceasing = max(0.0, net - TRANSFERS_IN + CEASED_AT_REVIEW)
         years_text = ", ".join(f"{o:.1%} ({t})" for t, o in outflows)
-        ceasing_note = (f"SEN2 census balance, (January stock + plans issued - next January's) / stock: {years_text}; "
-                        f"mean {net:.1%}/yr net of transfers, so {ceasing:.1%} outside review with "
-                        f"{TRANSFERS_IN:.1%} transferred in and {CEASED_AT_REVIEW:.0%} ceased at review")
+        ceasing_note = (
+            f"SEN2 census balance, (January stock + plans issued - next January's) / stock: {years_text}; "
+            f"mean {net:.1%}/yr net of transfers, so {ceasing:.1%} outside review with "
+            f"{TRANSFERS_IN:.1%} transferred in and {CEASED_AT_REVIEW:.0%} ceased at review"
+        )
         if not ceased.empty:
             last = int(ceased.index.max())
             stock = census.get(last, np.nan)
@@ -306,8 +333,10 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         last = int(ceased.index.max())
         total = ceased[last] / census[last]
         ceasing = max(0.0, total - CEASED_AT_REVIEW)
-        ceasing_note = (f"SEN2 {last}: {fmt_count(ceased[last])} ceased over the January {last} census = {total:.1%}/yr, "
-                        f"less the {CEASED_AT_REVIEW:.0%} ceased at review")
+        ceasing_note = (
+            f"SEN2 {last}: {fmt_count(ceased[last])} ceased over the January {last} census = {total:.1%}/yr, "
+            f"less the {CEASED_AT_REVIEW:.0%} ceased at review"
+        )
     else:
         ceasing = NATIONAL_CEASING - CEASED_AT_REVIEW
         ceasing_note = "national ~7%/yr (DOMAIN.md), less the 1% ceased at review: no census balance or ceased plans up to the year"
@@ -320,18 +349,33 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     completed = issued + no_plan_n if issued is not None and no_plan_n is not None else None
     estimate = open_assessments(requests, not_assess if not_assess is not None else requests * refusal, q, completed)
     lateness = LATENESS_WEEKS * (1 - q)
-    bands = [(b["count"], b["min_age_weeks"], b["max_age_weeks"], b["stage"],
-              "Little's law on SEN2 " + str(y) + f" flows ({per_week_text(requests, refusal)}; "
-              + (f"{1 - q:.0%} late, waiting up to {lateness:.0f} weeks past week 20" if b["min_age_weeks"] >= 20 else "in the normal pipeline")
-              + "; sim/estimate.py)") for b in estimate]
+    bands = [
+        (
+            b["count"],
+            b["min_age_weeks"],
+            b["max_age_weeks"],
+            b["stage"],
+            "Little's law on SEN2 "
+            + str(y)
+            + f" flows ({per_week_text(requests, refusal)}; "
+            + (
+                f"{1 - q:.0%} late, waiting up to {lateness:.0f} weeks past week 20"
+                if b["min_age_weeks"] >= 20
+                else "in the normal pipeline"
+            )
+            + "; sim/estimate.py)",
+        )
+        for b in estimate
+    ]
     open_total = sum(b[0] for b in bands)
 
     # staff: sized from caseload benchmarks and hours, for a person to replace -----------------------
     caseworker_hours = HOURS_PER_WEEK * CASEWORK_SHARE * WORKING_WEEKS * TARGET_UTILISATION
     ep_hours = HOURS_PER_WEEK * EP_CASEWORK_SHARE * WORKING_WEEKS * TARGET_UTILISATION
     assessed = (1 - refusal) * (1 - withdrawal)  # share of requests that reach an assessment
-    assessment_hours = requests * (_mean("decision_hours") + assessed * (
-        _mean("draft_plan_hours") + (1 - no_plan) * _mean("final_plan_hours")))
+    assessment_hours = requests * (
+        _mean("decision_hours") + assessed * (_mean("draft_plan_hours") + (1 - no_plan) * _mean("final_plan_hours"))
+    )
     by_caseload = open_total / ASSESSMENT_CASELOAD
     by_hours = assessment_hours / caseworker_hours
     assessment_staff = max(1, math.ceil(max(by_caseload, by_hours)))
@@ -411,9 +455,9 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     }
     header = [
         f"{name} SEND 0-25 service from {start.day} {start:%B %Y}, drafted by `sendsim init` from DfE SEN2 calendar year {y}.",
-        f"Source: DfE SEN2 \"Education, health and care plans\" (OGL v3.0), read from {sen2.folder}.",
-        "Each figure says where it comes from: \"SEN2\" (read from the files), DOMAIN.md or DfE (national",
-        "figures), \"assumption\" (no source), or NEEDS LOCAL INPUT: SEN2 does not hold it, and the service's",
+        f'Source: DfE SEN2 "Education, health and care plans" (OGL v3.0), read from {sen2.folder}.',
+        'Each figure says where it comes from: "SEN2" (read from the files), DOMAIN.md or DfE (national',
+        'figures), "assumption" (no source), or NEEDS LOCAL INPUT: SEN2 does not hold it, and the service\'s',
         "own figure should replace the draft before the results are used.",
         "",
         "Calibration target (not an input; the configuration has no field for targets):",
@@ -422,33 +466,59 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     ]
     if earlier:
         header.append(f"  Earlier years (excluding exceptions): {earlier}.")
-    header += ["", "Nothing published for a year after " + str(y) + " is read: the history below ends with it, so a",
-               "forecast from this file can be checked against the years that follow."]
+    header += [
+        "",
+        "Nothing published for a year after " + str(y) + " is read: the history below ends with it, so a",
+        "forecast from this file can be checked against the years that follow.",
+    ]
     if notes:
         header += ["", "Notes on the data:"] + [f"  - {n}" for n in notes]
-    text = _render(raw, header, {
-        "growth": growth_note, "requests": f"SEN2 {y}: {fmt_count(requests)} requests / 12",
-        "refusal": refusal_note, "no_plan": no_plan_note, "exceptions": exception_note, "withdrawal": withdrawal_note,
-        "plans": plans_note, "ceasing": ceasing_note, "bands": [b[4] for b in bands],
-        "open_total": open_total, "by_caseload": by_caseload, "by_hours": by_hours,
-        "assessment_hours": assessment_hours, "review_by_caseload": review_by_caseload,
-        "review_by_hours": review_by_hours, "ep_demand": ep_demand, "caseworker_hours": caseworker_hours,
-        "ep_hours": ep_hours, "requests_n": requests, "assessed_v": assessed,
-    })
+    text = _render(
+        raw,
+        header,
+        {
+            "growth": growth_note,
+            "requests": f"SEN2 {y}: {fmt_count(requests)} requests / 12",
+            "refusal": refusal_note,
+            "no_plan": no_plan_note,
+            "exceptions": exception_note,
+            "withdrawal": withdrawal_note,
+            "plans": plans_note,
+            "ceasing": ceasing_note,
+            "bands": [b[4] for b in bands],
+            "open_total": open_total,
+            "by_caseload": by_caseload,
+            "by_hours": by_hours,
+            "assessment_hours": assessment_hours,
+            "review_by_caseload": review_by_caseload,
+            "review_by_hours": review_by_hours,
+            "ep_demand": ep_demand,
+            "caseworker_hours": caseworker_hours,
+            "ep_hours": ep_hours,
+            "requests_n": requests,
+            "assessed_v": assessed,
+        },
+    )
     try:  # figures sim/sen2.py lets through can still draft a service out of the schema's bounds
         parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")
     except ConfigError as exc:
-        raise DataError(f"{sen2.folder}: {name}, {y}: the SEN2 figures draft a service out of bounds, so one of "
-                        f"them cannot be right: {str(exc).split(': ', 1)[-1]}") from None
+        raise DataError(
+            f"{sen2.folder}: {name}, {y}: the SEN2 figures draft a service out of bounds, so one of "
+            f"them cannot be right: {str(exc).split(': ', 1)[-1]}"
+        ) from None
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
 
 
 def _history(h: pd.DataFrame, y: int) -> dict[int, dict[str, float]]:
     """The published figures of every year up to y, for `sendsim calibrate`."""
-    columns = {"requests_received": "requests", "refusals": "decided_not_to_assess",
-               "assessments_ended_no_plan": "no_plan", "plans_issued": "plans_issued",
-               "plans_issued_within_20_weeks": "plans_issued_within_20_weeks",
-               "plans_in_force_january": "plans_in_force_january"}
+    columns = {
+        "requests_received": "requests",
+        "refusals": "decided_not_to_assess",
+        "assessments_ended_no_plan": "no_plan",
+        "plans_issued": "plans_issued",
+        "plans_issued_within_20_weeks": "plans_issued_within_20_weeks",
+        "plans_in_force_january": "plans_in_force_january",
+    }
     out: dict[int, dict[str, float]] = {}
     for year in sorted(int(k) for k in h.index if k <= y):
         row = {key: float(h.loc[year, column]) for key, column in columns.items() if not pd.isna(h.loc[year, column])}
@@ -460,15 +530,23 @@ def _history(h: pd.DataFrame, y: int) -> dict[int, dict[str, float]]:
 
 def _code(sen2: Sen2, table: str, column: str, name: str, year: int) -> str:
     t = sen2[table]
-    rows = t.data.index[(t.data["name"] == name) & (t.data["year"] == year)
-                        & (t.data["geographic_level"] == "Local authority")]
+    rows = t.data.index[
+        (t.data["name"] == name) & (t.data["year"] == year) & (t.data["geographic_level"] == "Local authority")
+    ]
     code = t.codes.at[rows[0], column] if len(rows) else ""
     return f"published as {code!r}" if code else "not in the file"
 
 
 def _group(role: str, team: str, count: int, share: float) -> dict[str, Any]:
-    return {"role": role, "team": team, "count": count, "fte": 1.0, "hours_per_week": HOURS_PER_WEEK,
-            "casework_share": share, "contract": "permanent"}
+    return {
+        "role": role,
+        "team": team,
+        "count": count,
+        "fte": 1.0,
+        "hours_per_week": HOURS_PER_WEEK,
+        "casework_share": share,
+        "contract": "permanent",
+    }
 
 
 def _workforce(agency_cap: int, assessment: int, review: int, eps: int) -> dict[str, Any]:
@@ -585,14 +663,16 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(2, "earliest_meeting_weeks", p["earliest_meeting_weeks"], "notice goes out 2 weeks before the meeting"),
         _line(2, "review_hours", p["review_hours"], EFFORT["review_hours"][1], 58),
         _line(2, "review_decision_hours", p["review_decision_hours"], EFFORT["review_decision_hours"][1], 58),
-        _line(2, "outcomes", p["outcomes"], "national 2024; \"no outcome\" counted as maintain", 58),
+        _line(2, "outcomes", p["outcomes"], 'national 2024; "no outcome" counted as maintain', 58),
         _line(2, "amendment_hours", p["amendment_hours"], EFFORT["amendment_hours"][1], 58),
         _line(2, "amendment_comment_days", p["amendment_comment_days"], "15 days for comment (DOMAIN.md)", 58),
         _line(2, "amendment_final_hours", p["amendment_final_hours"], EFFORT["amendment_final_hours"][1], 58),
         "",
         "initial_state:",
         _line(2, "plans_in_force", i["plans_in_force"], why["plans"]),
-        _line(2, "reviews_overdue_share", i["reviews_overdue_share"], "assumption; NEEDS LOCAL INPUT: reviews overdue now"),
+        _line(
+            2, "reviews_overdue_share", i["reviews_overdue_share"], "assumption; NEEDS LOCAL INPUT: reviews overdue now"
+        ),
         _line(2, "reviews_overdue_max_weeks", i["reviews_overdue_max_weeks"], "assumption; NEEDS LOCAL INPUT"),
         "  # NEEDS LOCAL INPUT: the open cases by age and stage from the case system. Drafted as an",
         f"  # assumption from SEN2 {raw['start_date'].year - 1}'s flows: {why['open_total']:,} open in all.",
@@ -609,8 +689,12 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "policy:",
         _line(2, "priority", raw["policy"]["priority"], "assumption"),
         _line(2, "allocation", raw["policy"]["allocation"], "assumption"),
-        _line(2, "fast_track_share", raw["policy"]["fast_track_share"],
-              "national default (docs/fidelity.md); `sendsim calibrate` fits each year's"),
+        _line(
+            2,
+            "fast_track_share",
+            raw["policy"]["fast_track_share"],
+            "national default (docs/fidelity.md); `sendsim calibrate` fits each year's",
+        ),
         "",
         "teams:",
         _line(2, "assessment", raw["teams"]["assessment"], "cap 70: assumption (as configs/example.yaml)", 84),
@@ -645,12 +729,30 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "workforce:",
         "  roles:",
         "    caseworker:",
-        _line(6, "permanent_leaving_rate_per_year", cwr["permanent_leaving_rate_per_year"], "national children's social work turnover 2023 (DOMAIN.md)", 46),
+        _line(
+            6,
+            "permanent_leaving_rate_per_year",
+            cwr["permanent_leaving_rate_per_year"],
+            "national children's social work turnover 2023 (DOMAIN.md)",
+            46,
+        ),
         _line(6, "agency_leaving_rate_per_year", cwr["agency_leaving_rate_per_year"], "assumption", 46),
-        _line(6, "salary_per_year", cwr["salary_per_year"], "assumption: ~£22-24/h permanent pay (DOMAIN.md); NEEDS LOCAL INPUT", 46),
+        _line(
+            6,
+            "salary_per_year",
+            cwr["salary_per_year"],
+            "assumption: ~£22-24/h permanent pay (DOMAIN.md); NEEDS LOCAL INPUT",
+            46,
+        ),
         _line(6, "on_cost_share", cwr["on_cost_share"], "assumption", 46),
         _line(6, "agency_hourly_rate", cwr["agency_hourly_rate"], "up to £44/h (DOMAIN.md)", 46),
-        _line(6, "agency_cap_fte", cwr["agency_cap_fte"], f"assumption: ~{AGENCY_CAP_SHARE:.0%} of caseworker FTE; NEEDS LOCAL INPUT", 46),
+        _line(
+            6,
+            "agency_cap_fte",
+            cwr["agency_cap_fte"],
+            f"assumption: ~{AGENCY_CAP_SHARE:.0%} of caseworker FTE; NEEDS LOCAL INPUT",
+            46,
+        ),
         "    educational_psychologist:",
         _line(6, "permanent_leaving_rate_per_year", epr["permanent_leaving_rate_per_year"], "assumption", 46),
         _line(6, "agency_leaving_rate_per_year", epr["agency_leaving_rate_per_year"], "assumption", 46),
@@ -662,13 +764,30 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(2, "agency_notice_weeks", w["agency_notice_weeks"], "assumption", 46),
         "  pressure:",
         _line(4, "strength", w["pressure"]["strength"], "assumption: to calibrate", 46),
-        _line(4, "reference_caseload_per_fte", w["pressure"]["reference_caseload_per_fte"],
-              "national 50-60 and 200 (DOMAIN.md); none for EPs (no source)", 76),
+        _line(
+            4,
+            "reference_caseload_per_fte",
+            w["pressure"]["reference_caseload_per_fte"],
+            "national 50-60 and 200 (DOMAIN.md); none for EPs (no source)",
+            76,
+        ),
         _line(2, "handover_hours_per_item", w["handover_hours_per_item"], "assumption", 46),
         "  absence:",
-        _line(4, "sickness_spells_per_year", w["absence"]["sickness_spells_per_year"], "9.02 days a year in spells of ~4.5 days (DOMAIN.md)", 62),
+        _line(
+            4,
+            "sickness_spells_per_year",
+            w["absence"]["sickness_spells_per_year"],
+            "9.02 days a year in spells of ~4.5 days (DOMAIN.md)",
+            62,
+        ),
         _line(4, "sickness_spell_working_days", w["absence"]["sickness_spell_working_days"], "assumption", 62),
-        _line(4, "annual_leave_days_per_year", w["absence"]["annual_leave_days_per_year"], "assumption: 25 days + 8 bank holidays", 62),
+        _line(
+            4,
+            "annual_leave_days_per_year",
+            w["absence"]["annual_leave_days_per_year"],
+            "assumption: 25 days + 8 bank holidays",
+            62,
+        ),
         _line(2, "new_starters", w["new_starters"], "assumption; seed recommendation 7 protects new staff's caseloads"),
         "  recruitment:",
         _line(4, "enabled", rec["enabled"], "", 66),
@@ -679,11 +798,20 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(4, "cost_per_campaign", rec["cost_per_campaign"], "assumption", 66),
         _line(2, "agency", w["agency"], "assumption"),
         _line(2, "capacity_response", w["capacity_response"], "national defaults (docs/fidelity.md)"),
-        _line(2, "establishment_fte", w["establishment_fte"], "NEEDS LOCAL INPUT: budgeted posts; drafted as the staff above"),
+        _line(
+            2,
+            "establishment_fte",
+            w["establishment_fte"],
+            "NEEDS LOCAL INPUT: budgeted posts; drafted as the staff above",
+        ),
     ]
-    out += ["", f"# Published figures up to {raw['start_date'].year - 1} (DfE SEN2), for `sendsim calibrate`: each year's",
-            "# requests, refusals (decided not to assess), assessments ended with no plan, plans issued and",
-            "# issued within 20 weeks, and the January census of plans in force.", "history:"]
+    out += [
+        "",
+        f"# Published figures up to {raw['start_date'].year - 1} (DfE SEN2), for `sendsim calibrate`: each year's",
+        "# requests, refusals (decided not to assess), assessments ended with no plan, plans issued and",
+        "# issued within 20 weeks, and the January census of plans in force.",
+        "history:",
+    ]
     for year, row in raw["history"].items():
         out.append(f"  {year}: {_flow(row)}")
     if not raw["history"]:

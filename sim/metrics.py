@@ -68,7 +68,7 @@ class MonthlyMetrics:
 
     def total(self, name: str) -> float:
         """A count summed over the reported months (the warm-up left out)."""
-        return float(sum(month.get(name, 0.0) for month in self._values[self.warm_up_months:]))
+        return float(sum(month.get(name, 0.0) for month in self._values[self.warm_up_months :]))
 
     def set(self, name: str, value: float) -> None:
         self.current[name] = value

@@ -48,8 +48,9 @@ class Model:
         self.drawn: DrawnParameters | None = None
         if config.uncertainty is not None:
             bounds = {path: field_bounds(config, path) for path in config.uncertainty.parameters}
-            self.drawn = DrawnParameters(config.uncertainty, self.streams.generator("input_uncertainty"),
-                                         config.start_date, bounds)
+            self.drawn = DrawnParameters(
+                config.uncertainty, self.streams.generator("input_uncertainty"), config.start_date, bounds
+            )
             self.parameters = self.drawn.values()
             for path, value in self.parameters.items():
                 actions.set_live(config, path, value)
@@ -67,7 +68,11 @@ class Model:
         self.reviews = ReviewService(self, config.plans)
         self.assessments = AssessmentService(self, config.assessment)
         self.response = CapacityResponse(
-            config.workforce.capacity_response, self.assessments, self.reviews, self.metrics, self.teams,
+            config.workforce.capacity_response,
+            self.assessments,
+            self.reviews,
+            self.metrics,
+            self.teams,
             config.demand.requests_per_month,
         )
         self._seed_initial_state()

@@ -18,9 +18,10 @@ import io
 import math
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -100,8 +101,10 @@ def load_national(path: str | Path) -> NationalModel:
     where = f"{path}: template {national.template}"
     for action in template.actions:
         if getattr(action, "parameter", "").startswith(_SIZE_LEVERS):
-            raise ConfigError(f"{where}: actions: a `set` of {action.parameter} would give every authority the "
-                              "template's size; expected sizes only in the authorities table")
+            raise ConfigError(
+                f"{where}: actions: a `set` of {action.parameter} would give every authority the "
+                "template's size; expected sizes only in the authorities table"
+            )
     if not template.initial_state.plans_in_force or not template.demand.requests_per_month:
         raise ConfigError(f"{where}: expected plans_in_force and requests_per_month above 0, to scale from")
     try:
@@ -120,8 +123,9 @@ def _load_services(path: Path, national: National) -> NationalModel:
     folder = path.parent / national.services
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
-        raise ConfigError(f"{path}: services: expected a folder of service configurations (*.yaml), "
-                          f"found none in {folder}")
+        raise ConfigError(
+            f"{path}: services: expected a folder of service configurations (*.yaml), found none in {folder}"
+        )
     services = []
     for file in files:
         try:
@@ -132,11 +136,14 @@ def _load_services(path: Path, national: National) -> NationalModel:
     first = services[0][1]
     for name, config in services:
         if (config.start_date, config.warm_up_months) != (first.start_date, first.warm_up_months):
-            raise ConfigError(f"{path}: services: {name}.yaml starts on {config.start_date} (warm-up "
-                              f"{config.warm_up_months}); expected every service to start on {first.start_date} "
-                              f"(warm-up {first.warm_up_months}), as {services[0][0]}.yaml does")
-    authorities = [Authority(name, c.demand.requests_per_month * 12, c.initial_state.plans_in_force)
-                   for name, c in services]
+            raise ConfigError(
+                f"{path}: services: {name}.yaml starts on {config.start_date} (warm-up "
+                f"{config.warm_up_months}); expected every service to start on {first.start_date} "
+                f"(warm-up {first.warm_up_months}), as {services[0][0]}.yaml does"
+            )
+    authorities = [
+        Authority(name, c.demand.requests_per_month * 12, c.initial_state.plans_in_force) for name, c in services
+    ]
     return NationalModel(str(path), national, first, authorities, services)
 
 
@@ -161,9 +168,12 @@ def read_authorities(path: Path) -> list[Authority]:
         for column in AUTHORITY_COLUMNS[1:]:
             value = pd.to_numeric(record[column], errors="coerce")
             if not np.isfinite(value) or value < 0:
-                raise ConfigError(f"{path}: row {row} ({name}): {column}: expected a number 0 or above, "
-                                  f"got {record[column]!r}")
-        authorities.append(Authority(name.strip(), float(record["requests_per_year"]), int(round(record["plans_in_force"]))))
+                raise ConfigError(
+                    f"{path}: row {row} ({name}): {column}: expected a number 0 or above, got {record[column]!r}"
+                )
+        authorities.append(
+            Authority(name.strip(), float(record["requests_per_year"]), int(round(record["plans_in_force"])))
+        )
     names = [a.name for a in authorities]
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
@@ -176,8 +186,11 @@ def rescale(authorities: list[Authority], plans_in_force: int, requests_per_year
     plans = sum(a.plans_in_force for a in authorities)
     requests = sum(a.requests_per_year for a in authorities)
     return [
-        Authority(a.name, a.requests_per_year * requests_per_year / requests if requests else 0.0,
-                  round(a.plans_in_force * plans_in_force / plans) if plans else 0)
+        Authority(
+            a.name,
+            a.requests_per_year * requests_per_year / requests if requests else 0.0,
+            round(a.plans_in_force * plans_in_force / plans) if plans else 0,
+        )
         for a in authorities
     ]
 
@@ -311,10 +324,14 @@ def national_job(model: NationalModel, seed: int | None, months: int | None) -> 
     from sim.runner import git_commit, package_version
 
     services = "".join(f"{name}\n{dump_config(config)}" for name, config in model.services())
-    return {"job": "national", "services_sha256": fingerprint(services),
-            "seed": model.national.seed if seed is None else seed,
-            "months": months or model.national.months or model.template.months,
-            "version": package_version(), "git_commit": git_commit()}
+    return {
+        "job": "national",
+        "services_sha256": fingerprint(services),
+        "seed": model.national.seed if seed is None else seed,
+        "months": months or model.national.months or model.template.months,
+        "version": package_version(),
+        "git_commit": git_commit(),
+    }
 
 
 def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -365,20 +382,24 @@ def write_national(result: NationalResult, model: NationalModel, out_dir: str | 
             (staging / "services").mkdir()
             for name, config in model.own_services:
                 (staging / "services" / f"{name}.yaml").write_text(dump_config(config), encoding="utf-8")
-            repeat = model.national.model_copy(update={"services": "services", "seed": result.seed,
-                                                       "months": result.months})
+            repeat = model.national.model_copy(
+                update={"services": "services", "seed": result.seed, "months": result.months}
+            )
         else:
             (staging / "template.yaml").write_text(dump_config(model.template), encoding="utf-8")
             pd.DataFrame(
-                [{"authority": a.name, "requests_per_year": a.requests_per_year, "plans_in_force": a.plans_in_force}
-                 for a in model.authorities]
+                [
+                    {"authority": a.name, "requests_per_year": a.requests_per_year, "plans_in_force": a.plans_in_force}
+                    for a in model.authorities
+                ]
             ).to_csv(staging / "authorities.csv", index=False)
             repeat = model.national.model_copy(update={
                 "template": "template.yaml", "authorities": "authorities.csv", "scale_to": None,
                 "seed": result.seed, "months": result.months,
             })  # fmt: skip
         (staging / "config.yaml").write_text(
-            yaml.safe_dump(repeat.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True), encoding="utf-8"
+            yaml.safe_dump(repeat.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True),
+            encoding="utf-8",
         )
         provenance = {
             "package": "sendsim",

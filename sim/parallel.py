@@ -22,9 +22,10 @@ import signal
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 from urllib.parse import quote
 
 WATCHDOG_SECONDS = 0.5
@@ -77,7 +78,7 @@ class Staging:
         self.job = job
 
     @classmethod
-    def beside(cls, out_dir: Path, job: dict[str, Any], resume: bool) -> "Staging":
+    def beside(cls, out_dir: Path, job: dict[str, Any], resume: bool) -> Staging:
         folder = out_dir.parent / f"{out_dir.name}{cls.SUFFIX}"
         job = json.loads(json.dumps(job, default=str))  # as it will read back
         staging = cls(folder, job)
@@ -86,16 +87,20 @@ class Staging:
             if not resume:
                 raise StagingError(
                     f"{folder} holds {kept} finished piece(s) of an interrupted run of this job: run the same "
-                    "command with --resume to continue it, or delete that folder to start again")
+                    "command with --resume to continue it, or delete that folder to start again"
+                )
             try:
                 before = json.loads((folder / "job.json").read_text(encoding="utf-8"))
             except (OSError, ValueError):
-                raise StagingError(f"{folder}: job.json is missing or damaged; delete the folder to start again") from None
+                raise StagingError(
+                    f"{folder}: job.json is missing or damaged; delete the folder to start again"
+                ) from None
             changed = sorted(k for k in {*before, *job} if before.get(k) != job.get(k))
             if changed:
                 raise StagingError(
                     f"{folder} was started with different settings ({', '.join(changed)}): resuming would not "
-                    "give the results of one run; use the settings it was started with, or delete the folder")
+                    "give the results of one run; use the settings it was started with, or delete the folder"
+                )
             return staging
         try:
             folder.mkdir(parents=True)

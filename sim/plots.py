@@ -36,24 +36,53 @@ def charts_for(summary: pd.DataFrame) -> list[Chart]:
     available = set(summary["metric"].unique())
     teams = sorted(m.split(".", 1)[1] for m in available if m.startswith("caseload_per_fte_mean."))
     charts = [
-        Chart("on_time_rate", "20-week on-time rate (plans issued in the month)", "Plans issued within 20 weeks (%)",
-              ("on_time_rate",), percent=True),
-        Chart("open_over_20_weeks", "Open assessments over 20 weeks old", "Open assessments (cases)",
-              ("assessments_open_over_20_weeks",)),
-        Chart("open_over_30_weeks", "Open assessments over 30 weeks old", "Open assessments (cases)",
-              ("assessments_open_over_30_weeks",)),
-        Chart("open_over_52_weeks", "Open assessments over 52 weeks old", "Open assessments (cases)",
-              ("assessments_open_over_52_weeks",)),
-        Chart("reviews_overdue", "Annual reviews overdue at the month's end", "Reviews overdue (plans)",
-              ("reviews_overdue",)),
+        Chart(
+            "on_time_rate",
+            "20-week on-time rate (plans issued in the month)",
+            "Plans issued within 20 weeks (%)",
+            ("on_time_rate",),
+            percent=True,
+        ),
+        Chart(
+            "open_over_20_weeks",
+            "Open assessments over 20 weeks old",
+            "Open assessments (cases)",
+            ("assessments_open_over_20_weeks",),
+        ),
+        Chart(
+            "open_over_30_weeks",
+            "Open assessments over 30 weeks old",
+            "Open assessments (cases)",
+            ("assessments_open_over_30_weeks",),
+        ),
+        Chart(
+            "open_over_52_weeks",
+            "Open assessments over 52 weeks old",
+            "Open assessments (cases)",
+            ("assessments_open_over_52_weeks",),
+        ),
+        Chart(
+            "reviews_overdue",
+            "Annual reviews overdue at the month's end",
+            "Reviews overdue (plans)",
+            ("reviews_overdue",),
+        ),
         Chart("plans_in_force", "EHC plans in force at the month's end", "Plans in force (plans)", ("plans_in_force",)),
         *[
-            Chart(f"caseload_{team}", f"Caseload per FTE: {team} team", "Items per FTE (cases or plans)",
-                  (f"caseload_per_fte_mean.{team}",))
+            Chart(
+                f"caseload_{team}",
+                f"Caseload per FTE: {team} team",
+                "Items per FTE (cases or plans)",
+                (f"caseload_per_fte_mean.{team}",),
+            )
             for team in teams
         ],
-        Chart("caseworkers_in_post", "Caseworkers in post (permanent and agency)", "Caseworkers in post (FTE)",
-              ("caseworkers_in_post",)),
+        Chart(
+            "caseworkers_in_post",
+            "Caseworkers in post (permanent and agency)",
+            "Caseworkers in post (FTE)",
+            ("caseworkers_in_post",),
+        ),
         Chart("cost", "Staff and recruitment cost per month", "Cost (£ per month)", ("cost_total",), money=True),
     ]
     return [c for c in charts if all(m in available for m in c.metrics)]

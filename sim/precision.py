@@ -10,7 +10,7 @@ the run. Where a measure's mean is 0 the half-width itself must be at most `prec
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -22,9 +22,7 @@ from sim.stats import half_width
 from sim.summary import HEADLINE, yearly_by_rep
 
 
-def relative_half_widths(
-    results: pd.DataFrame, measures=HEADLINE, yearly: pd.DataFrame | None = None
-) -> pd.DataFrame:
+def relative_half_widths(results: pd.DataFrame, measures=HEADLINE, yearly: pd.DataFrame | None = None) -> pd.DataFrame:
     """Half-width of the 95% CI over |mean| (or the half-width, where the mean is 0). `yearly` is
     `yearly_by_rep(results)`, if the caller has it already."""
     yearly = yearly_by_rep(results) if yearly is None else yearly
@@ -37,8 +35,16 @@ def relative_half_widths(
                 continue  # no plans issued in that year in most replications: nothing to estimate
             hw = half_width(values)
             mean = abs(values.mean())
-            rows.append({"scenario": scenario, "year": year, "measure": measure, "n": len(values),
-                         "half_width": hw, "relative": hw / mean if mean > 0 else hw})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "year": year,
+                    "measure": measure,
+                    "n": len(values),
+                    "half_width": hw,
+                    "relative": hw / mean if mean > 0 else hw,
+                }
+            )
     return pd.DataFrame(rows)
 
 

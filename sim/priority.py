@@ -20,9 +20,10 @@ flat (key, seq, work) tuples: the work itself is never compared.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from heapq import heappop, heappush
 from operator import attrgetter
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Protocol
 
 
 class Prioritised(Protocol):

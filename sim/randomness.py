@@ -29,12 +29,12 @@ class Streams:
         key = zlib.crc32(name.encode("utf-8"))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
 
-    def sampler(self, section: str, holder: object, field: str) -> "Sampler":
+    def sampler(self, section: str, holder: object, field: str) -> Sampler:
         """Draws from the distribution at `holder.field` (stream "section.field"), following it
         if a dated action replaces it."""
         return Sampler(self.generator(f"{section}.{field}"), holder, field)
 
-    def uniform(self, name: str) -> "Sampler":
+    def uniform(self, name: str) -> Sampler:
         return Sampler(self.generator(name), None, None)
 
 

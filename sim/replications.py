@@ -7,7 +7,7 @@ r alone, so scenarios differ only where their levers differ. Results are gathere
 
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 import pandas as pd

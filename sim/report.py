@@ -18,7 +18,8 @@ import pandas as pd
 from sim.config import dump_config
 from sim.experiment import ExperimentResults, load_results
 from sim.plots import charts_for, make_plots, with_derived
-from sim.summary import format_measure as _fmt, yearly_by_rep
+from sim.summary import format_measure as _fmt
+from sim.summary import yearly_by_rep
 
 KPI_MEASURES = (
     "On-time rate", "Plans issued", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
@@ -90,9 +91,12 @@ def headline(experiment: ExperimentResults) -> list[str]:
     if not diffs.empty:
         last_year = diffs["year"].max()
         for scenario in [s for s in experiment.scenarios if s != "base"]:
-            cost = diffs[(diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Cost (£)")]
-            backlog = diffs[(diffs["scenario"] == scenario) & (diffs["year"] == last_year)
-                            & (diffs["measure"] == "Open > 30 wks")]
+            cost = diffs[
+                (diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Cost (£)")
+            ]
+            backlog = diffs[
+                (diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Open > 30 wks")
+            ]
             if cost.empty or backlog.empty:
                 continue
             c, b = cost.iloc[0], backlog.iloc[0]
@@ -121,10 +125,14 @@ def _estimate_rows(table: pd.DataFrame, years: list, value: str, signed: bool) -
             low = r["ci_low"] if signed else max(r["ci_low"], 0.0)
             spread = ""
             if "p5" in r and r["p5"] == r["p5"]:
-                spread = (f"<span class='pi'>90% of runs {_fmt(measure, r['p5'], signed)} to "
-                          f"{_fmt(measure, r['p95'], signed)}</span>")
-            cells.append(f"<td>{_fmt(measure, r[value], signed)}{spread}<span class='ci'>mean's 95% CI "
-                         f"[{_fmt(measure, low, signed)}, {_fmt(measure, r['ci_high'], signed)}]</span></td>")
+                spread = (
+                    f"<span class='pi'>90% of runs {_fmt(measure, r['p5'], signed)} to "
+                    f"{_fmt(measure, r['p95'], signed)}</span>"
+                )
+            cells.append(
+                f"<td>{_fmt(measure, r[value], signed)}{spread}<span class='ci'>mean's 95% CI "
+                f"[{_fmt(measure, low, signed)}, {_fmt(measure, r['ci_high'], signed)}]</span></td>"
+            )
         rows.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
     return rows
 
@@ -133,20 +141,27 @@ def _calibration_section(config) -> list[str]:
     """How the configuration was calibrated, and whether the fit holds, in plain words."""
     record = config.calibration
     if record is None:
-        return ["<p class='warning'>This configuration is not calibrated: its capacity and behaviour are "
-                "assumptions, so read its figures as a what-if.</p>"]
+        return [
+            "<p class='warning'>This configuration is not calibrated: its capacity and behaviour are "
+            "assumptions, so read its figures as a what-if.</p>"
+        ]
     style = "warning" if record.rejected else "note"
     years = ", ".join(str(y) for y in record.years)
-    return [f"<h2>Calibration</h2><p class='{style}'>{html.escape(record.verdict)}</p>",
-            f"<p class='note'>Fitted to {html.escape(record.source)} ({years}) by {html.escape(record.method)}. "
-            "Every run draws its capacity and fast-track share from what the fit leaves unknown "
-            "(the configuration's <code>uncertainty:</code>).</p>"]
+    return [
+        f"<h2>Calibration</h2><p class='{style}'>{html.escape(record.verdict)}</p>",
+        f"<p class='note'>Fitted to {html.escape(record.source)} ({years}) by {html.escape(record.method)}. "
+        "Every run draws its capacity and fast-track share from what the fit leaves unknown "
+        "(the configuration's <code>uncertainty:</code>).</p>",
+    ]
 
 
 def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
     kpis = experiment.kpis[experiment.kpis["scenario"] == scenario]
     years = sorted(kpis["year"].unique())
-    head = "".join(f"<th>{y}<br><span class='ci'>to {html.escape(str(kpis[kpis['year'] == y]['to'].iloc[0]))}</span></th>" for y in years)
+    head = "".join(
+        f"<th>{y}<br><span class='ci'>to {html.escape(str(kpis[kpis['year'] == y]['to'].iloc[0]))}</span></th>"
+        for y in years
+    )
     body = _estimate_rows(kpis, years, "mean", signed=False)
     target = experiment.provenance.get("target_on_time_rate", 0.492)
     cells = []
@@ -154,8 +169,10 @@ def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
         hit = kpis[(kpis["year"] == year) & (kpis["measure"] == "On-time rate")]
         cells.append(f"<td>{'–' if hit.empty else format(hit['p_reaches_target'].iloc[0], '.0%')}</td>")
     body.append(f"<tr><td>Share of runs with on-time rate ≥ {target:.1%}</td>{''.join(cells)}</tr>")
-    return (f"<table class='kpi' data-scenario='{html.escape(scenario)}'><thead><tr><th>Measure</th>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f"<table class='kpi' data-scenario='{html.escape(scenario)}'><thead><tr><th>Measure</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _difference_table(experiment: ExperimentResults, scenario: str) -> str:
@@ -163,14 +180,18 @@ def _difference_table(experiment: ExperimentResults, scenario: str) -> str:
     years = sorted(diffs["year"].unique())
     head = "".join(f"<th>{y}</th>" for y in years)
     body = _estimate_rows(diffs, years, "difference", signed=True)
-    return (f"<table class='differences'><thead><tr><th>{html.escape(scenario)} − base</th>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f"<table class='differences'><thead><tr><th>{html.escape(scenario)} − base</th>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _figure(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
-            f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>")
+    return (
+        f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
+        f"<figcaption class='note'>{html.escape(caption)}</figcaption></figure>"
+    )
 
 
 def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> Path:
@@ -184,20 +205,23 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
     prov = experiment.provenance
     config = experiment.config
 
-    parts = [f"<h1>{html.escape(config.name)}</h1>",
-             f"<p class='sub'>Forecast from {config.start_date:%B %Y} for {prov['months']} months; "
-             f"{prov['replications']} runs of each plan on common random numbers. "
-             f"Made {dt.date.today():%d %B %Y} with sendsim {html.escape(str(prov['version']))}.</p>",
-             "<h2>In brief</h2><ul class='headline'>",
-             *(f"<li>{html.escape(s)}</li>" for s in headline(experiment)), "</ul>",
-             "<p class='note'>Each figure is the mean over the runs. Beneath it, <b>90% of runs</b> gives the "
-             "range of outcomes: where 90 of every 100 possible futures fall, chance and (for a calibrated "
-             "configuration) what we do not know about its parameters together. The <b>mean's 95% CI</b> says "
-             "only how precisely the runs pin down the mean, and narrows with more runs; it is not the range "
-             "of outcomes. Rates follow DfE's definitions: the share of plans issued in the period that were "
-             "issued within 20 weeks.</p>",
-             *_calibration_section(config),
-             "<h2>Key figures by calendar year</h2>"]
+    parts = [
+        f"<h1>{html.escape(config.name)}</h1>",
+        f"<p class='sub'>Forecast from {config.start_date:%B %Y} for {prov['months']} months; "
+        f"{prov['replications']} runs of each plan on common random numbers. "
+        f"Made {dt.date.today():%d %B %Y} with sendsim {html.escape(str(prov['version']))}.</p>",
+        "<h2>In brief</h2><ul class='headline'>",
+        *(f"<li>{html.escape(s)}</li>" for s in headline(experiment)),
+        "</ul>",
+        "<p class='note'>Each figure is the mean over the runs. Beneath it, <b>90% of runs</b> gives the "
+        "range of outcomes: where 90 of every 100 possible futures fall, chance and (for a calibrated "
+        "configuration) what we do not know about its parameters together. The <b>mean's 95% CI</b> says "
+        "only how precisely the runs pin down the mean, and narrows with more runs; it is not the range "
+        "of outcomes. Rates follow DfE's definitions: the share of plans issued in the period that were "
+        "issued within 20 weeks.</p>",
+        *_calibration_section(config),
+        "<h2>Key figures by calendar year</h2>",
+    ]
     for scenario in scenarios:
         label = "Base" if scenario == "base" else scenario
         description = config.scenarios[scenario].description if scenario in config.scenarios else ""
@@ -206,27 +230,38 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
             parts.append(f"<p class='note'>{html.escape(description)}</p>")
         parts.append(_kpi_table(experiment, scenario))
     if len(scenarios) > 1:
-        parts.append("<h2>Differences from the base</h2><p class='note'>Each plan minus the base, run by run on "
-                     "the same random numbers: mean difference and its 95% confidence interval. An interval that "
-                     "excludes 0 is a difference the runs can tell apart.</p>")
+        parts.append(
+            "<h2>Differences from the base</h2><p class='note'>Each plan minus the base, run by run on "
+            "the same random numbers: mean difference and its 95% confidence interval. An interval that "
+            "excludes 0 is a difference the runs can tell apart.</p>"
+        )
         for scenario in scenarios[1:]:
             parts.append(_difference_table(experiment, scenario))
     parts.append("<h2>Charts</h2>")
     for chart in charts:
         if len(scenarios) > 1:
-            parts.append(_figure(pngs[f"compare_{chart.name}"], f"{chart.title}: all plans (median and middle 50% of runs)"))
+            parts.append(
+                _figure(pngs[f"compare_{chart.name}"], f"{chart.title}: all plans (median and middle 50% of runs)")
+            )
         for scenario in scenarios:
-            parts.append(_figure(pngs[f"fan_{chart.name}_{scenario}"],
-                                 f"{chart.title}: {scenario} (median, 50% and 90% of runs)"))
-    parts.append("<h2>Assumptions</h2><p class='note'>The configuration as run, including every scenario's "
-                 "dated actions. The configuration file's comments give the source of each figure, and mark "
-                 "those no source gives as assumptions.</p>")
+            parts.append(
+                _figure(
+                    pngs[f"fan_{chart.name}_{scenario}"], f"{chart.title}: {scenario} (median, 50% and 90% of runs)"
+                )
+            )
+    parts.append(
+        "<h2>Assumptions</h2><p class='note'>The configuration as run, including every scenario's "
+        "dated actions. The configuration file's comments give the source of each figure, and mark "
+        "those no source gives as assumptions.</p>"
+    )
     parts.append(f"<pre>{html.escape(dump_config(config))}</pre>")
     parts.append("<h2>How these numbers were made</h2>")
     parts.append(f"<pre>{html.escape(json.dumps(prov, indent=2))}</pre>")
-    document = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-                f"<title>{html.escape(config.name)}: sendsim report</title><style>{STYLE}</style></head>"
-                f"<body>{''.join(parts)}</body></html>")
+    document = (
+        f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(config.name)}: sendsim report</title><style>{STYLE}</style></head>"
+        f"<body>{''.join(parts)}</body></html>"
+    )
     report_path = Path(report_path) if report_path else out_dir / "report.html"
     tmp = report_path.with_name(f".{report_path.name}.tmp")
     tmp.write_text(document, encoding="utf-8")

@@ -39,8 +39,15 @@ KINDS = ("assessments", "ep_advice", "plans")
 
 
 class CapacityResponse:
-    def __init__(self, params: ResponseParams, assessments: "AssessmentService", reviews: "ReviewService",
-                 metrics: "MonthlyMetrics", teams: dict[str, "Team"], requests_per_month: float):
+    def __init__(
+        self,
+        params: ResponseParams,
+        assessments: AssessmentService,
+        reviews: ReviewService,
+        metrics: MonthlyMetrics,
+        teams: dict[str, Team],
+        requests_per_month: float,
+    ):
         self.params = params  # read live: a dated action may change the strength
         self.requests_per_month = requests_per_month
         self.assessments = assessments
@@ -81,9 +88,11 @@ class CapacityResponse:
         starting = observed is None
         if starting:  # the inflow the configuration expects, until a month has been measured
             a, r = self.assessments, self.reviews
-            self._inflow = {"assessments": self.requests_per_month,
-                            "ep_advice": self.requests_per_month * (1 - a.params.refusal_probability),
-                            "plans": len(r.plans) / r.params.review_interval_months}
+            self._inflow = {
+                "assessments": self.requests_per_month,
+                "ep_advice": self.requests_per_month * (1 - a.params.refusal_probability),
+                "plans": len(r.plans) / r.params.review_interval_months,
+            }
         elif self._inflow is None:
             self._inflow = observed
         else:
@@ -105,7 +114,11 @@ class CapacityResponse:
             aim = min(params.max_extra_share, max(-params.max_released_share, params.strength * x))
             # A service starts in the position it has held: its response to its pipeline is in
             # place on the first day (Devon's backlog team was), and moves with the pipeline after.
-            change = aim if starting else self.change.get(name, 0.0) + (aim - self.change.get(name, 0.0)) / params.adjustment_months
+            change = (
+                aim
+                if starting
+                else self.change.get(name, 0.0) + (aim - self.change.get(name, 0.0)) / params.adjustment_months
+            )
             self.change[name] = change
             team.set_boost(1.0 + change)
 

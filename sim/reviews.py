@@ -51,7 +51,7 @@ class Plan:
 
 
 class ReviewService:
-    def __init__(self, model: "Model", params: Plans):
+    def __init__(self, model: Model, params: Plans):
         self.model = model
         self.env = model.env
         self.params = params
@@ -86,7 +86,7 @@ class ReviewService:
 
     # --- the stock ------------------------------------------------------------------------------
 
-    def add_plan(self, due_day: float, owner_team: Team | None = None, from_case: "Case | None" = None) -> Plan:
+    def add_plan(self, due_day: float, owner_team: Team | None = None, from_case: Case | None = None) -> Plan:
         plan = Plan(self.model.next_seq(), due_day)
         plan.index = len(self.plans)
         self.plans.append(plan)
@@ -99,7 +99,7 @@ class ReviewService:
             self.team.allocate(plan)
         return plan
 
-    def issue_plan(self, case: "Case", assessment_team: Team) -> None:
+    def issue_plan(self, case: Case, assessment_team: Team) -> None:
         self.add_plan(self.env.now + self._interval, assessment_team, case)
 
     def _cease(self, plan: Plan) -> None:
@@ -219,7 +219,9 @@ class ReviewService:
         m.set("reviews_in_progress", len(self.in_review))
         m.set("reviews_overdue", sum(1 for plan in self.in_review.values() if plan.due_day < now))
 
-    def seed_initial_stock(self, n: int, overdue_share: float, overdue_max_weeks: float, rng: np.random.Generator) -> None:
+    def seed_initial_stock(
+        self, n: int, overdue_share: float, overdue_max_weeks: float, rng: np.random.Generator
+    ) -> None:
         overdue = rng.random(n) < overdue_share
         due = np.where(
             overdue,

@@ -15,11 +15,12 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -84,7 +85,7 @@ def run(
     config = resolve_scenario(config, scenario)
     seed = config.seed if seed is None else seed
     months = months or config.months
-    started = dt.datetime.now(dt.timezone.utc)
+    started = dt.datetime.now(dt.UTC)
     t0 = time.perf_counter()
     model = simulate(config, seed, months)
     events = event_count(model)

@@ -181,8 +181,23 @@ def _time(path: Path, period: str, identifier: str) -> tuple[int, str]:
     )
 
 
-_MONTHS = {m.casefold() for m in ("January", "February", "March", "April", "May", "June", "July",
-                                   "August", "September", "October", "November", "December")}
+_MONTHS = {
+    m.casefold()
+    for m in (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    )
+}
 
 
 def _is_headline(topic: str, breakdown: str) -> bool:
@@ -201,8 +216,10 @@ def read_table(path: str | Path, name: str) -> Sen2Table:
     for column in (*ID_COLUMNS, *spec.measures):
         if column not in raw.columns:
             what = spec.measures.get(column, "one of the identifying columns of DfE's open-data layout")
-            raise DataError(f"{path}: expected a column {column!r} ({what}); not found. "
-                            f"The file has: {', '.join(raw.columns[:15])}{' ...' if len(raw.columns) > 15 else ''}")
+            raise DataError(
+                f"{path}: expected a column {column!r} ({what}); not found. "
+                f"The file has: {', '.join(raw.columns[:15])}{' ...' if len(raw.columns) > 15 else ''}"
+            )
     raw = raw.apply(lambda s: s.str.strip())
     for column in OPTIONAL_ID_COLUMNS:
         if column not in raw.columns:
@@ -210,15 +227,17 @@ def read_table(path: str | Path, name: str) -> Sen2Table:
     topic = raw["breakdown_topic"]
     raw = raw[[_is_headline(t, b) for t, b in zip(topic, raw["breakdown"])]]
     if raw.empty:
-        raise DataError(f"{path}: no headline rows (expected a breakdown 'Total' or 'All ...', "
-                        "as in the file as DfE publishes it)")
+        raise DataError(
+            f"{path}: no headline rows (expected a breakdown 'Total' or 'All ...', as in the file as DfE publishes it)"
+        )
     levels = raw["geographic_level"].map(lambda v: LEVELS.get(_normal(v)))
     raw = raw[levels.notna()].assign(geographic_level=levels[levels.notna()])
     times = [_time(path, p, i) for p, i in zip(raw["time_period"], raw["time_identifier"])]
     for year, period in times:
         if not EARLIEST_DATE.year <= year <= LATEST_START.year:
-            raise DataError(f"{path}: time_period {period!r}: expected a year from {EARLIEST_DATE.year} to "
-                            f"{LATEST_START.year}")
+            raise DataError(
+                f"{path}: time_period {period!r}: expected a year from {EARLIEST_DATE.year} to {LATEST_START.year}"
+            )
     names = np.where(
         raw["geographic_level"] == "Local authority", raw["la_name"],
         np.where(raw["geographic_level"] == "Regional", raw["region_name"],
@@ -291,8 +310,10 @@ def _check_codes(path: Path, data: pd.DataFrame, codes: pd.DataFrame, measures: 
         unknown = ~codes[column].str.strip().str.casefold().isin(known)
         if unknown.any():
             row = unknown.idxmax()
-            raise DataError(f"{_cell(path, data, row, column)}: {codes.at[row, column]!r} is neither a number nor "
-                            f"one of DfE's symbols for a value not published ({', '.join(repr(c) for c in known if c)})")
+            raise DataError(
+                f"{_cell(path, data, row, column)}: {codes.at[row, column]!r} is neither a number nor "
+                f"one of DfE's symbols for a value not published ({', '.join(repr(c) for c in known if c)})"
+            )
 
 
 def _check_values(path: Path, data: pd.DataFrame, measures: list[str]) -> None:
@@ -300,22 +321,44 @@ def _check_values(path: Path, data: pd.DataFrame, measures: list[str]) -> None:
     national = data[data["geographic_level"] == "National"].drop_duplicates("period").set_index("period")
     for column in measures:
         values = data[column]
-        _refuse_first(path, data, values < 0, column, lambda r: "is negative; expected a count or percentage of 0 or more")
+        _refuse_first(
+            path, data, values < 0, column, lambda r: "is negative; expected a count or percentage of 0 or more"
+        )
         if column.startswith("pc_"):
             _refuse_first(path, data, values > 100, column, lambda r: "is more than 100%")
             continue
         kind = "census" if column in CENSUS_COLUMNS else "flow"
         cap = pd.Series(np.where(authority, MAX_AUTHORITY_COUNT[kind], MAX_AREA_COUNT[kind]), index=data.index)
-        _refuse_first(path, data, values > cap, column, lambda r: (
-            f"is more than any English {'authority' if authority[r] else 'area'} has published (expected at most "
-            f"{cap[r]:,.0f})"))
+        _refuse_first(
+            path,
+            data,
+            values > cap,
+            column,
+            lambda r, cap=cap: (
+                f"is more than any English {'authority' if authority[r] else 'area'} has published (expected at most "
+                f"{cap[r]:,.0f})"
+            ),
+        )
         england = data["period"].map(national[column]) if len(national) else pd.Series(np.nan, index=data.index)
         above = (data["geographic_level"] != "National") & (values > england)
-        _refuse_first(path, data, above, column, lambda r: f"is more than England's {england[r]:,.15g} in the same period")
+        _refuse_first(
+            path,
+            data,
+            above,
+            column,
+            lambda r, england=england: f"is more than England's {england[r]:,.15g} in the same period",
+        )
     for part, whole in PARTS:
         if part in measures and whole in measures:
-            _refuse_first(path, data, data[part] > data[whole], part,
-                          lambda r: f"is more than the same row's {whole} ({data.at[r, whole]:,.15g}), which includes it")
+            _refuse_first(
+                path,
+                data,
+                data[part] > data[whole],
+                part,
+                lambda r, whole=whole: (
+                    f"is more than the same row's {whole} ({data.at[r, whole]:,.15g}), which includes it"
+                ),
+            )
 
 
 def read_sen2(folder: str | Path) -> Sen2:
@@ -330,9 +373,11 @@ def read_sen2(folder: str | Path) -> Sen2:
         path = present.get(spec.filename.casefold())
         if path is None:
             if spec.required:
-                raise DataError(f"{folder / spec.filename}: file not found (expected DfE SEN2 "
-                                f"{spec.filename}: {spec.description}, with a column "
-                                f"{next(iter(spec.measures))!r})")
+                raise DataError(
+                    f"{folder / spec.filename}: file not found (expected DfE SEN2 "
+                    f"{spec.filename}: {spec.description}, with a column "
+                    f"{next(iter(spec.measures))!r})"
+                )
             continue
         sen2.tables[name] = read_table(path, name)
     return sen2
@@ -376,8 +421,11 @@ def find_authority(sen2: Sen2, la: str) -> tuple[str, str]:
     folded = {_normal(n): n for n in names}
     close = [folded[m] for m in difflib.get_close_matches(_normal(la), list(folded), n=5, cutoff=0.6)]
     close += [n for k, n in folded.items() if _normal(la) and _normal(la) in k and n not in close][: 5 - len(close)]
-    hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else (
-        f"; expected an authority's name or LA code, e.g. {names[0]!r}" if names else "")
+    hint = (
+        f"; did you mean {', '.join(repr(c) for c in close)}?"
+        if close
+        else (f"; expected an authority's name or LA code, e.g. {names[0]!r}" if names else "")
+    )
     raise DataError(f"{sen2.folder}: no local authority {la!r} in the SEN2 files{hint}")
 
 
@@ -449,12 +497,18 @@ def history(sen2: Sen2, la_name: str) -> pd.DataFrame:
     derived = frame["assessments"].isna() & frame["plans_issued_in_assessments"].notna() & frame["no_plan"].notna()
     if derived.any():
         frame.loc[derived, "assessments"] = frame["plans_issued_in_assessments"] + frame["no_plan"]
-        notes.append(f"assessments in {_years(frame.index[derived])}: assess_in_year not published, "
-                     "so plans issued + not issued (withdrawn and undecided left out)")
+        notes.append(
+            f"assessments in {_years(frame.index[derived])}: assess_in_year not published, "
+            "so plans issued + not issued (withdrawn and undecided left out)"
+        )
     frame["on_time_rate"] = _ratio(frame["plans_issued_within_20_weeks"], frame["plans_issued"])
-    frame["on_time_rate_excluding_exceptions"] = _ratio(frame["plans_issued_within_20_weeks_ex"], frame["plans_issued_ex"])
-    for rate, pc in (("on_time_rate", "pc_plans_issued_within_20_weeks"),
-                     ("on_time_rate_excluding_exceptions", "pc_plans_issued_20_weeks_ex")):
+    frame["on_time_rate_excluding_exceptions"] = _ratio(
+        frame["plans_issued_within_20_weeks_ex"], frame["plans_issued_ex"]
+    )
+    for rate, pc in (
+        ("on_time_rate", "pc_plans_issued_within_20_weeks"),
+        ("on_time_rate_excluding_exceptions", "pc_plans_issued_20_weeks_ex"),
+    ):
         published = get("timeliness", pc).reindex(frame.index) / 100.0
         fill = frame[rate].isna() & published.notna()
         if fill.any():

@@ -7,8 +7,9 @@ per task, nothing more.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from heapq import heappush
-from typing import Any, Callable
+from typing import Any
 
 import simpy
 from simpy.events import NORMAL
@@ -21,7 +22,7 @@ class Task:
 
     __slots__ = ("item", "hours", "deadline", "origin", "seq", "on_done", "fast")
 
-    def __init__(self, item: Any, hours: float, deadline: float, on_done: Callable[["Task"], None], seq: int):
+    def __init__(self, item: Any, hours: float, deadline: float, on_done: Callable[[Task], None], seq: int):
         self.item = item
         self.hours = hours
         self.deadline = deadline

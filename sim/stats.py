@@ -5,7 +5,7 @@ Kept apart from the model: these take tidy tables of replications and return tab
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import pandas as pd
@@ -13,7 +13,7 @@ import pandas as pd
 PERCENTILES = (5, 25, 50, 75, 95)
 
 
-@lru_cache(maxsize=None)
+@cache
 def t_quantile(q: float, df: int) -> float:
     """Student's t quantile: scipy.stats.t.ppf(q, df), bit for bit.
 

@@ -135,6 +135,15 @@ def scenario_differences(
             for measure in measures:
                 diff = by_year[measure].to_numpy(float) - by_year[f"{measure} (base)"].to_numpy(float)
                 mean, low, high = mean_ci(diff, confidence)
-                rows.append({"scenario": scenario, "year": year, "measure": measure,
-                             "difference": mean, "ci_low": low, "ci_high": high, "n": int(np.sum(~np.isnan(diff)))})
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "year": year,
+                        "measure": measure,
+                        "difference": mean,
+                        "ci_low": low,
+                        "ci_high": high,
+                        "n": int(np.sum(~np.isnan(diff))),
+                    }
+                )
     return pd.DataFrame(rows)

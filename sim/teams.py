@@ -57,7 +57,9 @@ class Team:
         self._full.pop(member.ident, None)
         heapq.heappush(self._loads, (member.caseload / member.fte, member.ident, member.load_version, member))
         if len(self._loads) > 4 * len(self.members) + 64:  # mostly stale: keep only current entries
-            self._loads = [e for e in self._loads if e[2] == e[3].load_version and e[3].team == self.name and not e[3].gone]
+            self._loads = [
+                e for e in self._loads if e[2] == e[3].load_version and e[3].team == self.name and not e[3].gone
+            ]
             heapq.heapify(self._loads)
 
     def _least_loaded(self) -> StaffMember | None:
@@ -170,7 +172,7 @@ class Team:
             item.owner = None
         return items
 
-    def absorb(self, other: "Team") -> None:
+    def absorb(self, other: Team) -> None:
         """Merge another team into this one: its members and its waiting work."""
         for member in other.members:
             member.team = self.name

@@ -42,8 +42,13 @@ def from_free(z: float, scale: str) -> float:
 class DrawnParameters:
     """One replication's parameters: drawn at the start, and a step further each January."""
 
-    def __init__(self, uncertainty: InputUncertainty, rng: np.random.Generator, start: dt.date,
-                 bounds: dict[str, tuple[float, float]] | None = None):
+    def __init__(
+        self,
+        uncertainty: InputUncertainty,
+        rng: np.random.Generator,
+        start: dt.date,
+        bounds: dict[str, tuple[float, float]] | None = None,
+    ):
         self.uncertainty = uncertainty
         # Each parameter's range in the schema: a draw in the tail (or years of drift) is held at
         # its edge, as a value typed into the file past it would be refused.
@@ -61,7 +66,10 @@ class DrawnParameters:
 
     def values(self) -> dict[str, float]:
         u = self.uncertainty
-        return {path: self._within(path, from_free(float(zi), scale)) for path, zi, scale in zip(u.parameters, self.z, u.scales)}
+        return {
+            path: self._within(path, from_free(float(zi), scale))
+            for path, zi, scale in zip(u.parameters, self.z, u.scales)
+        }
 
     def _within(self, path: str, value: float) -> float:
         low, high = self.bounds.get(path, (-math.inf, math.inf))
@@ -74,11 +82,18 @@ class DrawnParameters:
         if u.drift_from is None or first_of_january < u.drift_from or not self.drift.any():
             return None
         steps = self.rng.normal(0.0, 1.0, len(self.drift)) * self.drift
-        return {path: self._within(path, from_free(to_free(current[path], scale) + step, scale))
-                for path, scale, step in zip(u.parameters, u.scales, steps) if step != 0.0}
+        return {
+            path: self._within(path, from_free(to_free(current[path], scale) + step, scale))
+            for path, scale, step in zip(u.parameters, u.scales, steps)
+            if step != 0.0
+        }
 
 
-def draw_parameters(uncertainty: InputUncertainty, rng: np.random.Generator,
-                    start: dt.date | None = None, bounds: dict[str, tuple[float, float]] | None = None) -> dict[str, float]:
+def draw_parameters(
+    uncertainty: InputUncertainty,
+    rng: np.random.Generator,
+    start: dt.date | None = None,
+    bounds: dict[str, tuple[float, float]] | None = None,
+) -> dict[str, float]:
     """The parameters a replication starts with (see DrawnParameters)."""
     return DrawnParameters(uncertainty, rng, start or dt.date.min, bounds).values()

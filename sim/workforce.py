@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sim.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
-from sim.config import CONTRACTS, ROLES, StaffGroup, Workforce as WorkforceParams
+from sim.config import CONTRACTS, ROLES, StaffGroup
+from sim.config import Workforce as WorkforceParams
 from sim.staff import StaffMember, Task
 
 if TYPE_CHECKING:
@@ -68,7 +69,7 @@ class _Ledger:
 
 
 class Workforce:
-    def __init__(self, model: "Model", params: WorkforceParams):
+    def __init__(self, model: Model, params: WorkforceParams):
         self.model = model
         self.env = model.env
         self.params = params
@@ -109,14 +110,16 @@ class Workforce:
             self.pipeline[name] = 0.0
             self.agency_pending[name] = 0.0
 
-    def team(self, name: str) -> "Team":
+    def team(self, name: str) -> Team:
         while name in self.renamed:
             name = self.renamed[name]
         return self.model.teams[name]
 
     # --- joining and leaving --------------------------------------------------------------------
 
-    def join(self, team_name: str, fte: float, contract: str, starter: bool, template: StaffGroup | None = None) -> StaffMember:
+    def join(
+        self, team_name: str, fte: float, contract: str, starter: bool, template: StaffGroup | None = None
+    ) -> StaffMember:
         team = self.team(team_name)
         template = template or self.templates.get(team.name) or StaffGroup(role=team.role, team=team.name, count=1)
         member = StaffMember(
@@ -216,7 +219,11 @@ class Workforce:
 
     def _expose(self, member: StaffMember, days: float) -> None:
         terms = self.params.roles[member.role]
-        base = terms.permanent_leaving_rate_per_year if member.contract == "permanent" else terms.agency_leaving_rate_per_year
+        base = (
+            terms.permanent_leaving_rate_per_year
+            if member.contract == "permanent"
+            else terms.agency_leaving_rate_per_year
+        )
         rate = base * self.leaving_multiplier(self.load_ratio(member)) / DAYS_PER_YEAR
         if member.resigned or rate <= 0:
             return

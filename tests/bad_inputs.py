@@ -28,8 +28,6 @@ from __future__ import annotations
 import argparse
 import codecs
 import copy
-import csv
-import io
 import json
 import multiprocessing
 import os
@@ -41,9 +39,10 @@ import sys
 import tempfile
 import traceback
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -75,8 +74,21 @@ class Case:
 
 # --- mutations of a configuration ----------------------------------------------------------------
 
-BAD_NUMBERS: tuple[Any, ...] = (-1, 0, 1e308, float("inf"), float("-inf"), float("nan"), 1e12, 10**30, "abc",
-                                [1], {"x": 1}, True, 0.5)
+BAD_NUMBERS: tuple[Any, ...] = (
+    -1,
+    0,
+    1e308,
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    1e12,
+    10**30,
+    "abc",
+    [1],
+    {"x": 1},
+    True,
+    0.5,
+)
 BAD_STRINGS: tuple[Any, ...] = ("", "   ", 5, None, "x" * 20_000, "../../escape", "a/b", [1])
 BAD_DATES: tuple[Any, ...] = ("0001-01-01", "9999-12-01", "2023-02-30", "2023-01-15", 20230101, "soon", None)
 BAD_NAMES = ("", "..", "a/b", "../../escape", "base", "a b", "x" * 200, "é", "a.b")
@@ -174,8 +186,10 @@ def structure_mutations(raw: dict) -> Iterator[tuple[str, dict, tuple[str, ...]]
     start = str(raw["start_date"])
     bad_actions = [
         ({"action": "set", "parameter": f"workforce.establishment_fte.{team}", "value": -50}, "establishment_fte"),
-        ({"action": "set", "parameter": f"workforce.pressure.reference_caseload_per_fte.{team}", "value": 0},
-         "reference_caseload_per_fte"),
+        (
+            {"action": "set", "parameter": f"workforce.pressure.reference_caseload_per_fte.{team}", "value": 0},
+            "reference_caseload_per_fte",
+        ),
         ({"action": "set", "parameter": "demand.requests_per_month", "value": float("inf")}, "value"),
         ({"action": "set", "parameter": "demand.requests_per_month", "value": 1e308}, "requests_per_month"),
         ({"action": "set", "parameter": "demand.growth_per_year", "value": 1e9}, "growth_per_year"),
@@ -224,7 +238,11 @@ def text_mutations(text: str) -> Iterator[tuple[str, bytes, tuple[str, ...]]]:
     yield "unclosed bracket", (text + "\nbroken: [1, 2\n").encode(), ("YAML",)
     yield "unclosed quote", (text + '\nbroken: "abc\n').encode(), ("YAML",)
     yield "python tag", (text + "\nbroken: !!python/object/apply:os.system [ls]\n").encode(), ("YAML",)
-    yield "int of 5,000 digits", text.replace("months: ", "months: " + "9" * 5000 + " #", 1).encode(), ("months", "YAML")
+    yield (
+        "int of 5,000 digits",
+        text.replace("months: ", "months: " + "9" * 5000 + " #", 1).encode(),
+        ("months", "YAML"),
+    )
     for key in ("name", "months", "seed"):
         if re.search(rf"^{key}:", text, re.M):
             yield f"duplicate top-level {key}", (text + f"\n{key}: {raw[key]!r}\n").encode(), (key, "duplicate")
@@ -239,8 +257,11 @@ def text_mutations(text: str) -> Iterator[tuple[str, bytes, tuple[str, ...]]]:
     for i, name in enumerate("bcdefghi"):
         bomb.append(f"      {name}: &{name} [" + ", ".join(["*" + "abcdefghi"[i]] * 9) + "]")
     overrides = "scenarios:\n  bomb:\n    overrides:\n" + "\n".join(bomb) + "\n"
-    yield "billion laughs in scenarios.X.overrides", (re.sub(r"^scenarios:.*?(?=^\S|\Z)", "", text, flags=re.M | re.S)
-                                                       + "\n" + overrides).encode(), ("alias",)
+    yield (
+        "billion laughs in scenarios.X.overrides",
+        (re.sub(r"^scenarios:.*?(?=^\S|\Z)", "", text, flags=re.M | re.S) + "\n" + overrides).encode(),
+        ("alias",),
+    )
     yield "an alias to itself", (text + "\nbroken: &loop [*loop]\n").encode(), ("alias",)
     yield "a file of 6 MB", (text + "\n# " + "x" * (6 * 2**20) + "\n").encode(), ("MB",)
 
@@ -320,13 +341,24 @@ def special_files(folder: Path) -> list[Case]:
 
 # --- damaged SEN2 folders ------------------------------------------------------------------------
 
-SEN2_FILES = ("requests.csv", "assessments.csv", "timeliness_20_week.csv", "newplans.csv", "ceased_plans.csv",
-              "caseload.csv")
+SEN2_FILES = (
+    "requests.csv",
+    "assessments.csv",
+    "timeliness_20_week.csv",
+    "newplans.csv",
+    "ceased_plans.csv",
+    "caseload.csv",
+)
 MEASURES = {
     "requests.csv": ("requests_received_in_year", "requests_decided_to_assess", "requests_decided_not_to_assess"),
     "assessments.csv": ("assess_in_year", "assess_issued", "assess_not_issued"),
-    "timeliness_20_week.csv": ("plans_issued_den", "plans_issued_den_ex", "plans_issued_within_20_weeks",
-                               "plans_issued_20_weeks_ex", "pc_plans_issued_within_20_weeks"),
+    "timeliness_20_week.csv": (
+        "plans_issued_den",
+        "plans_issued_den_ex",
+        "plans_issued_within_20_weeks",
+        "plans_issued_20_weeks_ex",
+        "pc_plans_issued_within_20_weeks",
+    ),
     "newplans.csv": ("new_ehc_plans",),
     "ceased_plans.csv": ("total_ceased",),
     "caseload.csv": ("ehcplans",),
@@ -340,9 +372,11 @@ def small_release(source: Path, folder: Path) -> Path:
     for name in SEN2_FILES:
         frame = pd.read_csv(source / name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
         regions = set(frame.loc[frame["la_name"].isin(AUTHORITIES), "region_name"])
-        keep = ((frame["geographic_level"] == "National")
-                | ((frame["geographic_level"] == "Regional") & frame["region_name"].isin(regions))
-                | frame["la_name"].isin(AUTHORITIES))
+        keep = (
+            (frame["geographic_level"] == "National")
+            | ((frame["geographic_level"] == "Regional") & frame["region_name"].isin(regions))
+            | frame["la_name"].isin(AUTHORITIES)
+        )
         frame[keep].to_csv(folder / name, index=False)
     return folder
 
@@ -358,32 +392,73 @@ def sen2_damages(base: Path, la: str, year: int) -> Iterator[tuple[str, Callable
     for name in SEN2_FILES:
         for column in MEASURES[name]:
             for cell in BAD_CELLS:
+
                 def damage(folder, name=name, column=column, cell=cell):
                     frame = _read(folder / name)
                     frame.loc[_rows_of(frame, la, year, name), column] = cell
                     frame.to_csv(folder / name, index=False)
+
                 yield f"{name} {column} of {la} {year} = {cell}", damage, (column,)
         yield f"{name}: {la}'s rows removed", lambda f, n=name: _drop(f / n, lambda fr: fr["la_name"] == la), (la,)
-        yield f"{name}: {la}'s {year} row removed", lambda f, n=name: _drop(f / n, lambda fr: _rows_of(fr, la, year, n)), (la,)
-        yield f"{name}: national rows removed", lambda f, n=name: _drop(f / n, lambda fr: fr["geographic_level"] == "National"), ()
+        yield (
+            f"{name}: {la}'s {year} row removed",
+            lambda f, n=name: _drop(f / n, lambda fr: _rows_of(fr, la, year, n)),
+            (la,),
+        )
+        yield (
+            f"{name}: national rows removed",
+            lambda f, n=name: _drop(f / n, lambda fr: fr["geographic_level"] == "National"),
+            (),
+        )
         yield f"{name}: the file removed", lambda f, n=name: (f / n).unlink(), (name,)
         yield f"{name}: a folder", lambda f, n=name: ((f / n).unlink(), (f / n).mkdir()), (name,)
         yield f"{name}: a FIFO", lambda f, n=name: ((f / n).unlink(), os.mkfifo(f / n)), ("FIFO",)
-        yield f"{name}: a link to /dev/zero", lambda f, n=name: ((f / n).unlink(), (f / n).symlink_to("/dev/zero")), ("device",)
+        yield (
+            f"{name}: a link to /dev/zero",
+            lambda f, n=name: ((f / n).unlink(), (f / n).symlink_to("/dev/zero")),
+            ("device",),
+        )
         yield f"{name}: empty", lambda f, n=name: (f / n).write_bytes(b""), ("empty",)
-        yield f"{name}: header only", lambda f, n=name: (f / n).write_text((f / n).read_text().splitlines()[0] + "\n"), ()
-        yield f"{name}: UTF-16", lambda f, n=name: (f / n).write_bytes((f / n).read_text().encode("utf-16")), ("UTF-16",)
+        yield (
+            f"{name}: header only",
+            lambda f, n=name: (f / n).write_text((f / n).read_text().splitlines()[0] + "\n"),
+            (),
+        )
+        yield (
+            f"{name}: UTF-16",
+            lambda f, n=name: (f / n).write_bytes((f / n).read_text().encode("utf-16")),
+            ("UTF-16",),
+        )
         yield f"{name}: random bytes", lambda f, n=name: (f / n).write_bytes(random.Random(n).randbytes(3000)), ()
         yield f"{name}: NUL bytes", lambda f, n=name: (f / n).write_bytes((f / n).read_bytes() + b"\x00" * 10), ("NUL",)
-        yield f"{name}: a row cut short", lambda f, n=name: (f / n).write_text((f / n).read_text() + "2021,Calendar year\n"), ()
-        yield f"{name}: a row too long", lambda f, n=name: (f / n).write_text((f / n).read_text() + "1" + ",1" * 400 + "\n"), ()
-        yield f"{name}: Latin-1 names", lambda f, n=name: (f / n).write_bytes((f / n).read_text().replace(
-            "England", "Engländ").encode("latin-1")), ()
-        yield f"{name}: first measure column dropped", lambda f, n=name: _drop_column(f / n, MEASURES[n][0]), (MEASURES[name][0],)
+        yield (
+            f"{name}: a row cut short",
+            lambda f, n=name: (f / n).write_text((f / n).read_text() + "2021,Calendar year\n"),
+            (),
+        )
+        yield (
+            f"{name}: a row too long",
+            lambda f, n=name: (f / n).write_text((f / n).read_text() + "1" + ",1" * 400 + "\n"),
+            (),
+        )
+        yield (
+            f"{name}: Latin-1 names",
+            lambda f, n=name: (f / n).write_bytes((f / n).read_text().replace("England", "Engländ").encode("latin-1")),
+            (),
+        )
+        yield (
+            f"{name}: first measure column dropped",
+            lambda f, n=name: _drop_column(f / n, MEASURES[n][0]),
+            (MEASURES[name][0],),
+        )
         yield f"{name}: la_name dropped", lambda f, n=name: _drop_column(f / n, "la_name"), ("la_name",)
         yield f"{name}: time_period 9999", lambda f, n=name: _set(f / n, "time_period", "9999"), ("9999",)
         yield f"{name}: time_period abcd", lambda f, n=name: _set(f / n, "time_period", "abcd"), ("abcd",)
-        yield f"{name}: time_identifier Quarter 9", lambda f, n=name: _set(f / n, "time_identifier", "Quarter 9"), ("Quarter 9",)
+        yield (
+            f"{name}: time_identifier Quarter 9",
+            lambda f, n=name: _set(f / n, "time_identifier", "Quarter 9"),
+            ("Quarter 9",),
+        )
         yield f"{name}: {la}'s row doubled with other values", lambda f, n=name: _double(f / n, la), ()
     yield "the folder is a file", lambda f: (shutil.rmtree(f), f.write_text("x")), ("is a file", "folder")
     yield "data-guidance.txt only", lambda f: [p.unlink() for p in f.glob("*.csv")], ("requests.csv",)
@@ -425,7 +500,9 @@ def sen2_cases(folder: Path, sample: int | None, rng: random.Random) -> list[Cas
     damages = [(la, year, d) for la in AUTHORITIES for year in YEARS for d in sen2_damages(base, la, year)]
     if sample is not None:
         damages = rng.sample(damages, min(sample, len(damages)))
-    cases = [Case("sen2", f"{la} {year}: as published", str(base), la=la, year=year) for la in AUTHORITIES for year in YEARS]
+    cases = [
+        Case("sen2", f"{la} {year}: as published", str(base), la=la, year=year) for la in AUTHORITIES for year in YEARS
+    ]
     for i, (la, year, (label, damage, expect)) in enumerate(damages):
         copy_dir = folder / f"sen2-{i:05d}"
         shutil.copytree(base, copy_dir)
@@ -464,8 +541,9 @@ def invoke(args: list[str], timeout: int = TIMEOUT_SECONDS):
             signal.signal(sig, handler)
 
 
-def outcome_of(result, path: str, expect: tuple[str, ...], written: Path | None,
-               also_named: tuple[str, ...] = ()) -> tuple[str, str]:
+def outcome_of(
+    result, path: str, expect: tuple[str, ...], written: Path | None, also_named: tuple[str, ...] = ()
+) -> tuple[str, str]:
     """(outcome, detail) of one command's result: refused, ran, unclear, traceback or hang."""
     exc = result.exception
     if isinstance(exc, Hang):
@@ -583,9 +661,13 @@ def build_corpus(folder: Path, configs: int | None, sen2: int | None, seed: int 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", type=int, default=600,
-                        help="Value mutations drawn at random from each configuration (and a third as many "
-                             "structure mutations); every text mutation and option is run besides.")
+    parser.add_argument(
+        "--configs",
+        type=int,
+        default=600,
+        help="Value mutations drawn at random from each configuration (and a third as many "
+        "structure mutations); every text mutation and option is run besides.",
+    )
     parser.add_argument("--sen2", type=int, default=300, help="Damaged SEN2 folders drawn at random.")
     parser.add_argument("--all", action="store_true", help="Every mutation and every damage.")
     parser.add_argument("--jobs", type=int, default=max(1, len(os.sched_getaffinity(0))))
@@ -594,8 +676,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="bad-inputs-") as tmp:
         cases = build_corpus(Path(tmp), None if args.all else args.configs, None if args.all else args.sen2)
-        print(f"{sum(c.kind == 'config' for c in cases)} configurations and {sum(c.kind == 'sen2' for c in cases)} "
-              f"SEN2 folders", flush=True)
+        print(
+            f"{sum(c.kind == 'config' for c in cases)} configurations and {sum(c.kind == 'sen2' for c in cases)} "
+            f"SEN2 folders",
+            flush=True,
+        )
         tally = Tally()
         context = multiprocessing.get_context("fork")
         with context.Pool(args.jobs, maxtasksperchild=100) as pool:
@@ -618,8 +703,9 @@ def main(argv: list[str] | None = None) -> int:
         for case, detail in tally.cases.get(outcome, []):
             print(f"\n[{outcome}] {case.kind}: {case.label} ({case.path})\n  {detail}")
     if args.json:
-        records = [{"kind": c.kind, "label": c.label, "outcome": o, "detail": d}
-                   for o in OUTCOMES for c, d in tally.cases[o]]
+        records = [
+            {"kind": c.kind, "label": c.label, "outcome": o, "detail": d} for o in OUTCOMES for c, d in tally.cases[o]
+        ]
         Path(args.json).write_text(json.dumps(records, indent=1), encoding="utf-8")
     return 0 if tally.clean() else 1
 

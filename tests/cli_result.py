@@ -14,8 +14,11 @@ def assert_no_exception(result) -> None:
     """The command ended by itself, with an exit status of its own choosing, and no exception."""
     exc = result.exception
     if exc is not None and not isinstance(exc, SystemExit):
-        raise AssertionError("the command raised:\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-                             + f"\noutput:\n{result.output}")
+        raise AssertionError(
+            "the command raised:\n"
+            + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+            + f"\noutput:\n{result.output}"
+        )
 
 
 def assert_refused(result) -> None:

@@ -8,8 +8,9 @@ from different angles; tests must treat a returned Result as read-only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -159,8 +160,6 @@ def monthly() -> Callable[[Result], pd.DataFrame]:
     return lambda result: wide(result.metrics)
 
 
-
-
 # --- a service with no casework: only the workforce moves ----------------------------------------
 
 _ZERO = {"dist": "fixed", "value": 0}
@@ -179,14 +178,24 @@ def workforce_only_raw(
         "months": months,
         "demand": {"requests_per_month": 0},
         "assessment": {
-            "decision_hours": _ZERO, "refusal_probability": 0, "ep_advice_hours": _ZERO,
-            "other_advice_weeks": _ZERO, "exception_probability": 0, "exception_delay_weeks": _ZERO,
-            "draft_plan_hours": _ZERO, "no_plan_probability": 0, "final_plan_hours": _ZERO,
+            "decision_hours": _ZERO,
+            "refusal_probability": 0,
+            "ep_advice_hours": _ZERO,
+            "other_advice_weeks": _ZERO,
+            "exception_probability": 0,
+            "exception_delay_weeks": _ZERO,
+            "draft_plan_hours": _ZERO,
+            "no_plan_probability": 0,
+            "final_plan_hours": _ZERO,
         },  # fmt: skip
         "plans": {
-            "ceasing_rate_per_year": 0, "transfers_in_rate_per_year": 0, "review_hours": _ZERO,
-            "review_decision_hours": _ZERO, "outcomes": {"maintain": 1, "amend": 0, "cease": 0},
-            "amendment_hours": _ZERO, "amendment_final_hours": _ZERO,
+            "ceasing_rate_per_year": 0,
+            "transfers_in_rate_per_year": 0,
+            "review_hours": _ZERO,
+            "review_decision_hours": _ZERO,
+            "outcomes": {"maintain": 1, "amend": 0, "cease": 0},
+            "amendment_hours": _ZERO,
+            "amendment_final_hours": _ZERO,
         },  # fmt: skip
         "initial_state": {"plans_in_force": plans_in_force},
         "teams": {

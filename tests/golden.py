@@ -22,7 +22,11 @@ SEED = 3
 # (configuration, policy): every policy on the example; Devon and Bury as shipped (calibrated,
 # with the fast track and the capacity response), and Devon under triage
 CASES = [("example", p) for p in ("deadline", "oldest", "fifo", "triage")] + [
-    ("devon", None), ("devon", "triage"), ("bury", None), ("example-fast-track", None)]
+    ("devon", None),
+    ("devon", "triage"),
+    ("bury", None),
+    ("example-fast-track", None),
+]
 
 
 def run_case(name: str, policy: str | None) -> pd.DataFrame:

@@ -111,7 +111,8 @@ def test_cases_staff_and_vacancies_before_an_action_are_identical(runs, kind, wh
     pd.testing.assert_frame_equal(cases[0].reset_index(drop=True), cases[1].reset_index(drop=True))
     columns = ["staff_id", "role", "team", "contract", "fte", "start_date", "end_date"]
     staff = [
-        _before(r.staff[r.staff["start_date"] < date], date, ["start_date", "end_date"])[columns] for r in (base, with_action)
+        _before(r.staff[r.staff["start_date"] < date], date, ["start_date", "end_date"])[columns]
+        for r in (base, with_action)
     ]
     pd.testing.assert_frame_equal(staff[0].reset_index(drop=True), staff[1].reset_index(drop=True))
     vacancy_steps = ["opened_date", "accepted_date", "started_date"]
@@ -145,7 +146,9 @@ def test_an_establishment_increase_opens_vacancies_on_its_date(runs):
     assert (base.vacancies["opened_date"] == date).sum() == 0
     b, w = wide(base.metrics), wide(with_action.metrics)
     later = b.index >= _action_month(MID)
-    np.testing.assert_array_equal(w.loc[later, "establishment_fte.review"], b.loc[later, "establishment_fte.review"] + 3)
+    np.testing.assert_array_equal(
+        w.loc[later, "establishment_fte.review"], b.loc[later, "establishment_fte.review"] + 3
+    )
     np.testing.assert_array_equal(w.loc[~later, "establishment_fte.review"], b.loc[~later, "establishment_fte.review"])
 
 
@@ -196,7 +199,9 @@ def test_an_agency_cap_cut_ends_placements_from_its_date(runs, kind):
     assert not (agency["start_date"] > date).any(), "no cover may start under a cap of 0"
     w = wide(with_action.metrics)
     later = w.index >= _action_month(MID)
-    assert (w.loc[later, "agency_cap_fte.caseworker"] == 0).all() and (w.loc[~later, "agency_cap_fte.caseworker"] == 2).all()
+    assert (w.loc[later, "agency_cap_fte.caseworker"] == 0).all() and (
+        w.loc[~later, "agency_cap_fte.caseworker"] == 2
+    ).all()
     assert (w.loc[later, "fte_in_post.caseworker.agency"] == 0).all()
 
 
@@ -228,7 +233,7 @@ def test_a_caseload_cap_leaves_new_work_unallocated_from_its_date(runs):
 def test_a_merge_puts_both_teams_work_and_staff_in_one_team_from_its_date(runs, make_variant):
     """After the merge one team holds all caseworkers, the summed establishment and both kinds of work."""
     base, with_action = runs("merge_teams", MID)
-    b, w = wide(base.metrics), wide(with_action.metrics)
+    w = wide(with_action.metrics)
     later = w.index >= _action_month(MID)
     caseworkers = w["fte_in_post.caseworker.permanent"] + w["fte_in_post.caseworker.agency"]
     np.testing.assert_allclose(w.loc[later, "fte_in_post.casework"], caseworkers[later])
@@ -285,7 +290,9 @@ def test_a_ceasing_rate_change_applies_from_the_first_month_start_on_or_after_it
     b, w = wide(base.metrics), wide(with_action.metrics)
     outside = [x["plans_ceased"] - x["plans_ceased_at_review"] for x in (b, w)]
     from_date = _month_starts_from(w, date)
-    np.testing.assert_array_equal(outside[0][outside[0].index < from_date[0]], outside[1][outside[1].index < from_date[0]])
+    np.testing.assert_array_equal(
+        outside[0][outside[0].index < from_date[0]], outside[1][outside[1].index < from_date[0]]
+    )
     expected = -math.expm1(-3.0 * 31 / 365.25) * b.loc[from_date[0] - pd.DateOffset(months=1), "plans_in_force"]
     assert outside[1][from_date[0]] == pytest.approx(expected, rel=0.15)
     assert (outside[1][from_date] > 5 * outside[0][from_date].clip(lower=1)).all()
@@ -305,7 +312,9 @@ def test_a_set_of_a_teams_establishment_takes_effect(make_variant):
 
 def test_a_set_of_a_teams_reference_caseload_takes_effect(make_variant):
     """A `set` of workforce.pressure.reference_caseload_per_fte.review is accepted, so caseload pressure must use it."""
-    set_it = [{"date": MID, "action": "set", "parameter": "workforce.pressure.reference_caseload_per_fte.review", "value": 20}]
+    set_it = [
+        {"date": MID, "action": "set", "parameter": "workforce.pressure.reference_caseload_per_fte.review", "value": 20}
+    ]
     model = Model(_config(make_variant, set_it, {}), seed=SEED, months=MONTHS)
     model.run()
     member = max(model.teams["review"].members, key=lambda m: m.caseload)
@@ -329,7 +338,9 @@ def test_a_scenario_runs_its_dated_actions(example_config):
     base = sim.run(example_config, seed=SEED, months=MONTHS)
     assert base.config.scenario is None
     assert not (base.staff["start_date"] == pd.Timestamp("2023-04-01")).any()
-    pd.testing.assert_frame_equal(sim.run(example_config, seed=SEED, months=MONTHS, scenario="base").metrics, base.metrics)
+    pd.testing.assert_frame_equal(
+        sim.run(example_config, seed=SEED, months=MONTHS, scenario="base").metrics, base.metrics
+    )
 
 
 def test_a_scenario_applies_its_overrides_and_actions(example_raw):
@@ -368,8 +379,14 @@ def test_an_unknown_scenario_is_refused(example_config):
 @pytest.mark.parametrize(
     "scenario, expected",
     [
-        ({"actions": [{"date": "2023-04-01", "action": "cohort", "team": "nosuch", "count": 1}]}, r"(?s)scenarios\.bad.*got 'nosuch'"),
-        ({"overrides": {"demand.requests_per_month": -5}}, r"(?s)scenarios\.bad.*requests_per_month.*greater than or equal to 0"),
+        (
+            {"actions": [{"date": "2023-04-01", "action": "cohort", "team": "nosuch", "count": 1}]},
+            r"(?s)scenarios\.bad.*got 'nosuch'",
+        ),
+        (
+            {"overrides": {"demand.requests_per_month": -5}},
+            r"(?s)scenarios\.bad.*requests_per_month.*greater than or equal to 0",
+        ),
         ({"overrides": {"demand.no_such_lever": 1}}, r"(?s)scenarios\.bad.*no_such_lever.*unknown key"),
     ],
 )
@@ -436,7 +453,9 @@ def test_an_action_on_a_team_merged_away_is_refused(example_raw):
 def test_a_merge_into_another_existing_team_is_refused(example_raw):
     """Merging two teams under the name of a third that stays (here the EP team) would replace it: refused."""
     example_raw["scenarios"] = {}
-    example_raw["actions"] = [{"date": "2023-03-01", "action": "merge_teams", "teams": ["assessment", "review"], "into": "psychology"}]
+    example_raw["actions"] = [
+        {"date": "2023-03-01", "action": "merge_teams", "teams": ["assessment", "review"], "into": "psychology"}
+    ]
     with pytest.raises(ConfigError, match="psychology"):
         parse_config(example_raw)
 
@@ -448,7 +467,9 @@ class _Timeout(Exception):
 def test_a_merge_into_one_of_the_merged_teams_names_runs_or_is_refused(example_raw):
     """Merging assessment into "review" is either refused with a ConfigError or runs to the end (within 3 s)."""
     example_raw["scenarios"] = {}
-    example_raw["actions"] = [{"date": "2023-03-15", "action": "merge_teams", "teams": ["assessment", "review"], "into": "review"}]
+    example_raw["actions"] = [
+        {"date": "2023-03-15", "action": "merge_teams", "teams": ["assessment", "review"], "into": "review"}
+    ]
     try:
         config = parse_config(example_raw)
     except ConfigError:
@@ -475,8 +496,14 @@ def test_a_merge_into_one_of_the_merged_teams_names_runs_or_is_refused(example_r
 def test_a_change_of_annual_leave_reaches_everyone_in_post_on_its_date(example_config):
     """`set workforce.absence.annual_leave_days_per_year` changes the capacity of staff already in post."""
     raw = example_config.model_dump(mode="json")
-    raw["actions"] = [{"date": "2023-07-01", "action": "set",
-                       "parameter": "workforce.absence.annual_leave_days_per_year", "value": 60}]
+    raw["actions"] = [
+        {
+            "date": "2023-07-01",
+            "action": "set",
+            "parameter": "workforce.absence.annual_leave_days_per_year",
+            "value": 60,
+        }
+    ]
     changed = sim.run(sim.config.parse_config(raw), seed=3, months=12, cases=False)
     raw["actions"] = []
     base = sim.run(sim.config.parse_config(raw), seed=3, months=12, cases=False)

@@ -33,8 +33,27 @@ def test_three_authorities_are_forecast_and_scored(tmp_path):
         sen2, year, names = write_sen2(tmp_path / "sen2"), 2021, ["Devon", "Torbay"]
     backtest = _backtest()
     out = tmp_path / "results"
-    assert backtest.main(["--sen2", str(sen2), "--year", str(year), "--la", *names, "--reps", "1",
-                          "--forecast-reps", "3", "--jobs", "1", "--out", str(out)]) == 0
+    assert (
+        backtest.main(
+            [
+                "--sen2",
+                str(sen2),
+                "--year",
+                str(year),
+                "--la",
+                *names,
+                "--reps",
+                "1",
+                "--forecast-reps",
+                "3",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(out / f"backtest-{year}.csv")
     assert set(table["authority"]) == set(names)
     assert set(table["measure"]) == {"plans_in_force", "plans_issued", "on_time_rate"}
@@ -53,6 +72,22 @@ def test_three_authorities_are_forecast_and_scored(tmp_path):
         assert max(load_config(record).history) == year - 1
     # an interrupted run resumes: a second run reuses every calibration
     before = {p.name: p.stat().st_mtime for p in (out / f"backtest-{year}").glob("*.json")}
-    backtest.main(["--sen2", str(sen2), "--year", str(year), "--la", *names, "--reps", "1",
-                   "--forecast-reps", "3", "--jobs", "1", "--out", str(out)])
+    backtest.main(
+        [
+            "--sen2",
+            str(sen2),
+            "--year",
+            str(year),
+            "--la",
+            *names,
+            "--reps",
+            "1",
+            "--forecast-reps",
+            "3",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ]
+    )
     assert {p.name: p.stat().st_mtime for p in (out / f"backtest-{year}").glob("*.json")} == before

@@ -18,15 +18,22 @@ TRUTH = {"assessment.refusal_probability": 0.32, "plans.ceasing_rate_per_year": 
 
 def _history_from_run(metrics: pd.DataFrame, years=(2023, 2024)) -> pd.DataFrame:
     rows = [
-        {"period_start": pd.Timestamp(f"{y}-01-01"), "period_end": pd.Timestamp(f"{y + 1}-01-01"),
-         "measure": m, "observed": np.nan, "n": np.nan}
+        {
+            "period_start": pd.Timestamp(f"{y}-01-01"),
+            "period_end": pd.Timestamp(f"{y + 1}-01-01"),
+            "measure": m,
+            "observed": np.nan,
+            "n": np.nan,
+        }
         for y in years
         for m in ("requests_received", "refusals", "plans_issued", "on_time_rate", "plans_in_force")
     ]
     history = pd.DataFrame(rows)
     history["observed"] = simulated_moments(metrics, history)
     issued = history[history["measure"] == "plans_issued"].set_index("period_start")["observed"]
-    history["n"] = [issued[p] if m == "on_time_rate" else np.nan for p, m in zip(history["period_start"], history["measure"])]
+    history["n"] = [
+        issued[p] if m == "on_time_rate" else np.nan for p, m in zip(history["period_start"], history["measure"])
+    ]
     return history
 
 
@@ -54,8 +61,10 @@ def test_known_parameters_are_recovered_within_their_reported_uncertainty(exampl
 def test_history_csv_is_read_by_year_and_month(tmp_path):
     """Yearly and monthly periods, a rate with its denominator, blanks skipped; a BOM is fine."""
     path = tmp_path / "history.csv"
-    path.write_text("\ufeffperiod,plans_issued,on_time_rate,assessments_open_over_30_weeks\n"
-                    "2022,897,0.118,\n2023-01,58,0.17,304\n", encoding="utf-8")
+    path.write_text(
+        "\ufeffperiod,plans_issued,on_time_rate,assessments_open_over_30_weeks\n2022,897,0.118,\n2023-01,58,0.17,304\n",
+        encoding="utf-8",
+    )
     history = read_history(path)
     assert len(history) == 6 - 1  # the blank over-30 figure for 2022 is skipped
     rate_2022 = history[(history["measure"] == "on_time_rate") & (history["period_start"].dt.year == 2022)].iloc[0]
@@ -87,9 +96,25 @@ def test_calibrate_command_writes_a_config_that_validates(tmp_path, example_path
     history = tmp_path / "h.csv"
     history.write_text("period,requests_received,refusals\n2023,500,150\n")
     out = tmp_path / "calibrated.yaml"
-    result = CliRunner().invoke(main, ["calibrate", str(example_path), "--history", str(history), "--params",
-                                       "assessment.refusal_probability", "--reps", "2", "--max-evaluations", "8",
-                                       "--jobs", "1", "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "calibrate",
+            str(example_path),
+            "--history",
+            str(history),
+            "--params",
+            "assessment.refusal_probability",
+            "--reps",
+            "2",
+            "--max-evaluations",
+            "8",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "Observed against simulated" in result.output and "assessment.refusal_probability" in result.output
     config = sim.load_config(out)
@@ -105,9 +130,25 @@ def test_a_rejected_fit_says_so_in_the_terminal_and_the_file(tmp_path, example_p
     history = tmp_path / "h.csv"
     history.write_text("period,requests_received,refusals\n2023,500,150\n2024,5000,4900\n")
     out = tmp_path / "calibrated.yaml"
-    result = CliRunner().invoke(main, ["calibrate", str(example_path), "--history", str(history), "--params",
-                                       "assessment.refusal_probability", "--reps", "2", "--max-evaluations", "8",
-                                       "--jobs", "1", "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        [
+            "calibrate",
+            str(example_path),
+            "--history",
+            str(history),
+            "--params",
+            "assessment.refusal_probability",
+            "--reps",
+            "2",
+            "--max-evaluations",
+            "8",
+            "--jobs",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "FIT REJECTED" in result.output
     config = sim.load_config(out)
@@ -119,8 +160,10 @@ def test_calibrate_refuses_a_parameter_that_is_not_a_number(tmp_path, example_pa
     history = tmp_path / "h.csv"
     history.write_text("period,refusals\n2023,150\n")
     out = tmp_path / "calibrated.yaml"
-    result = CliRunner().invoke(main, ["calibrate", str(example_path), "--history", str(history),
-                                       "--params", "policy.priority", "--out", str(out)])
+    result = CliRunner().invoke(
+        main,
+        ["calibrate", str(example_path), "--history", str(history), "--params", "policy.priority", "--out", str(out)],
+    )
     assert result.exit_code == 2
     assert "policy.priority" in result.output
     assert not out.exists()
@@ -134,9 +177,17 @@ def test_calibrate_without_any_history_is_refused(tmp_path, example_path):
 def test_a_calibrated_config_is_fitted_again_from_its_values_not_its_draws(example_path):
     """Recalibrating a calibrated configuration fits the parameters it carries: its `uncertainty:`
     (here centred on a refusal probability of 0.9, with no spread) must not hide the trial values."""
-    config = sim.load_config(example_path, overrides={"uncertainty": {
-        "parameters": ["assessment.refusal_probability"], "scales": ["logit"], "estimates": [0.9],
-        "covariance": [[0.0]]}})
+    config = sim.load_config(
+        example_path,
+        overrides={
+            "uncertainty": {
+                "parameters": ["assessment.refusal_probability"],
+                "scales": ["logit"],
+                "estimates": [0.9],
+                "covariance": [[0.0]],
+            }
+        },
+    )
     history = read_history_text("period,requests_received,refusals\n2023,500,150\n")
     fit = calibrate(config, history, ["assessment.refusal_probability"], reps=2, max_evaluations=8)
     assert fit.estimates[0] == pytest.approx(0.3, abs=0.08)

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
-from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import load_config
 from sim.national import is_national, load_national
@@ -101,7 +101,7 @@ def test_provenance_records_how_the_run_was_made(run_dir, example_config, exampl
     finished = dt.datetime.fromisoformat(prov["finished"])
     assert started.tzinfo is not None
     assert started <= finished
-    assert abs((dt.datetime.now(dt.timezone.utc) - finished).total_seconds()) < 3600
+    assert abs((dt.datetime.now(dt.UTC) - finished).total_seconds()) < 3600
     assert prov["events"] > 0
 
 
@@ -117,8 +117,9 @@ def test_written_config_reproduces_the_metrics_with_the_same_seed(run_dir, tmp_p
     out_dir, _ = run_dir
     prov = json.loads((out_dir / "provenance.json").read_text())
     again = tmp_path / "again"
-    result = _run_cli("run", out_dir / "config.yaml", "--seed", prov["seed"], "--months", prov["months"],
-                      "--out", again)
+    result = _run_cli(
+        "run", out_dir / "config.yaml", "--seed", prov["seed"], "--months", prov["months"], "--out", again
+    )
     assert result.exit_code == 0, result.output
     assert_frame_equal(pd.read_parquet(again / "metrics.parquet"), pd.read_parquet(out_dir / "metrics.parquet"))
     assert_frame_equal(pd.read_parquet(again / "cases.parquet"), pd.read_parquet(out_dir / "cases.parquet"))
@@ -190,7 +191,10 @@ def test_module_entry_point_runs_in_a_subprocess(example_path, tmp_path):
     out_dir = tmp_path / "sub"
     proc = subprocess.run(
         [sys.executable, "-m", "sim.cli", "run", str(example_path), "--months", "3", "--out", str(out_dir)],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
     )
     assert proc.returncode == 0, proc.stderr
     assert "On-time rate" in proc.stdout
@@ -202,7 +206,10 @@ def test_module_entry_point_refuses_a_bad_file_in_a_subprocess(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("a: [1, 2", encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-m", "sim.cli", "validate", str(bad)], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "sim.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr + proc.stdout

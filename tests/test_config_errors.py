@@ -8,14 +8,15 @@ print no traceback, and write nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 import yaml
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 
-from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import ConfigError, load_config, parse_config
 
@@ -40,34 +41,55 @@ def _rename(section: str, key: str, new: str) -> Callable[[dict], None]:
 # id -> (change to the example's raw mapping, dotted field named in the message, what was expected)
 BAD_FIELDS: dict[str, tuple[Callable[[dict], None], str, str]] = {
     "missing_required_field": (
-        _delete("assessment", "refusal_probability"), "assessment.refusal_probability", "required field is missing"),
-    "string_for_a_number": (
-        _put("demand", "requests_per_month", "lots"), "demand.requests_per_month", "valid number"),
+        _delete("assessment", "refusal_probability"),
+        "assessment.refusal_probability",
+        "required field is missing",
+    ),
+    "string_for_a_number": (_put("demand", "requests_per_month", "lots"), "demand.requests_per_month", "valid number"),
     "negative_rate": (
-        _put("plans", "ceasing_rate_per_year", -0.05), "plans.ceasing_rate_per_year", "greater than or equal to 0"),
+        _put("plans", "ceasing_rate_per_year", -0.05),
+        "plans.ceasing_rate_per_year",
+        "greater than or equal to 0",
+    ),
     "negative_demand": (
-        _put("demand", "requests_per_month", -40), "demand.requests_per_month", "greater than or equal to 0"),
+        _put("demand", "requests_per_month", -40),
+        "demand.requests_per_month",
+        "greater than or equal to 0",
+    ),
     "probability_above_one": (
-        _put("assessment", "refusal_probability", 1.5), "assessment.refusal_probability", "less than or equal to 1"),
-    "misspelt_key": (
-        _rename("demand", "growth_per_year", "growth_per_yaer"), "demand.growth_per_yaer", "unknown key"),
+        _put("assessment", "refusal_probability", 1.5),
+        "assessment.refusal_probability",
+        "less than or equal to 1",
+    ),
+    "misspelt_key": (_rename("demand", "growth_per_year", "growth_per_yaer"), "demand.growth_per_yaer", "unknown key"),
     "seasonal_profile_of_11": (
-        _put("demand", "seasonal_profile", [1.0] * 11), "demand.seasonal_profile", "expected 12 monthly multipliers"),
+        _put("demand", "seasonal_profile", [1.0] * 11),
+        "demand.seasonal_profile",
+        "expected 12 monthly multipliers",
+    ),
     "negative_effort_in_a_distribution": (
-        lambda raw: raw["plans"]["review_hours"].__setitem__("mean", -3), "plans.review_hours.mean", "greater than 0"),
+        lambda raw: raw["plans"]["review_hours"].__setitem__("mean", -3),
+        "plans.review_hours.mean",
+        "greater than 0",
+    ),
     "unknown_distribution": (
-        _put("plans", "review_hours", {"dist": "weibull", "mean": 3}), "plans.review_hours", "lognormal"),
+        _put("plans", "review_hours", {"dist": "weibull", "mean": 3}),
+        "plans.review_hours",
+        "lognormal",
+    ),
     "outcomes_not_summing_to_one": (
-        _put("plans", "outcomes", {"maintain": 0.5, "amend": 0.4, "cease": 0.2}), "plans.outcomes",
-        "maintain + amend + cease = 1"),
-    "fte_above_one": (
-        lambda raw: raw["staff"][1].__setitem__("fte", 1.5), "staff.1.fte", "less than or equal to 1"),
+        _put("plans", "outcomes", {"maintain": 0.5, "amend": 0.4, "cease": 0.2}),
+        "plans.outcomes",
+        "maintain + amend + cease = 1",
+    ),
+    "fte_above_one": (lambda raw: raw["staff"][1].__setitem__("fte", 1.5), "staff.1.fte", "less than or equal to 1"),
     "start_not_first_of_month": (
-        lambda raw: raw.__setitem__("start_date", "2023-01-15"), "start_date", "first day of a month"),
-    "unknown_priority_policy": (
-        _put("policy", "priority", "random"), "policy.priority", "'deadline'"),
-    "bad_history_month": (
-        _put("demand", "history", {"2023-13": 5}), "demand.history", "YYYY-MM"),
+        lambda raw: raw.__setitem__("start_date", "2023-01-15"),
+        "start_date",
+        "first day of a month",
+    ),
+    "unknown_priority_policy": (_put("policy", "priority", "random"), "policy.priority", "'deadline'"),
+    "bad_history_month": (_put("demand", "history", {"2023-13": 5}), "demand.history", "YYYY-MM"),
 }
 
 # id -> (file text, what the message says instead of a field path)
@@ -203,8 +225,9 @@ def test_staff_must_belong_to_a_known_team(example_raw):
 def test_bad_override_is_refused_without_a_traceback(example_path, tmp_path, setting, expected):
     """`sendsim run --set BAD` exits 2 naming the override, with no traceback and nothing written."""
     out_dir = tmp_path / "out"
-    result = CliRunner().invoke(main, ["run", str(example_path), "--months", "1", "--out", str(out_dir),
-                                       "--set", setting])
+    result = CliRunner().invoke(
+        main, ["run", str(example_path), "--months", "1", "--out", str(out_dir), "--set", setting]
+    )
     assert_no_exception(result)
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, result.output

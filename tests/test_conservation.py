@@ -47,7 +47,9 @@ def test_assessments_are_conserved_over_the_run(w):
     """Open at start + requests = refused + ended with no plan + issued + open at the end."""
     start = w["assessments_open_at_start"].iloc[0]
     assert start + w["requests_received"].sum() == (
-        w["refusals"].sum() + w["assessments_ended_no_plan"].sum() + w["plans_issued"].sum()
+        w["refusals"].sum()
+        + w["assessments_ended_no_plan"].sum()
+        + w["plans_issued"].sum()
         + w["assessments_open"].iloc[-1]
     )
 
@@ -173,8 +175,10 @@ def test_flows_nest_within_each_other(w):
     ]
     for part, whole in pairs:
         assert (w[part] <= w[whole]).all(), f"{part} > {whole}"
-    assert (w["review_decisions_maintain"] + w["review_decisions_amend"] + w["plans_ceased_at_review"]
-            == w["review_decisions"]).all()
+    assert (
+        w["review_decisions_maintain"] + w["review_decisions_amend"] + w["plans_ceased_at_review"]
+        == w["review_decisions"]
+    ).all()
 
 
 def _paid_hours(result, team: str, months: pd.DatetimeIndex) -> pd.Series:
@@ -218,8 +222,15 @@ def test_utilisation_never_exceeds_one_in_a_month(simulate, monthly):
 def test_monthly_plan_flows_are_counted_in_their_own_month(simulate, monthly):
     """Ceasing and transfers drawn each month land in that month: none doubled, none missing."""
     # ~130 transfers in and ~130 ceased (outside review) a month, expected, on a stock of ~1,500
-    w = monthly(simulate("example", seed=3, months=6, cases=False,
-                         **{"plans.transfers_in_rate_per_year": 1.0, "plans.ceasing_rate_per_year": 1.0}))
+    w = monthly(
+        simulate(
+            "example",
+            seed=3,
+            months=6,
+            cases=False,
+            **{"plans.transfers_in_rate_per_year": 1.0, "plans.ceasing_rate_per_year": 1.0},
+        )
+    )
     outside_review = w["plans_ceased"] - w["plans_ceased_at_review"]
     for name, flow in [("plans_transferred_in", w["plans_transferred_in"]), ("ceased outside review", outside_review)]:
         assert (flow > 0).all(), f"{name}: a month with none: {flow.to_dict()}"

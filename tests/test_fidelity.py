@@ -14,10 +14,10 @@ import yaml
 
 import sim
 from sim.actions import set_live
-from sim.model import Model
 from sim.calibrate import CAPACITY, FAST_TRACK, build_windows, calibrate, history_rows
 from sim.config import parse_config
 from sim.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
+from sim.model import Model
 from sim.priority import FastTrackQueue, WorkQueue, work_queue
 from sim.runner import simulate
 
@@ -46,7 +46,9 @@ def test_the_fast_track_has_its_share_of_the_picks_while_its_work_can_be_on_time
     assert [w.deadline for w in fast] == sorted(w.deadline for w in fast) == [200.0 + k for k in range(50)]
     rest = [w for w in taken if not w.fast]
     assert [w.origin for w in rest] == [float(k) for k in range(150)]
-    late = FastTrackQueue("oldest", SimpleNamespace(fast_track_share=0.5))  # once its deadline has passed, fast-tracked work waits its turn
+    late = FastTrackQueue(
+        "oldest", SimpleNamespace(fast_track_share=0.5)
+    )  # once its deadline has passed, fast-tracked work waits its turn
     for i in range(10):
         late.push(Work(i, deadline=-1.0, origin=float(10 - i), fast=True))
     assert [w.origin for w in (late.take(0.0) for _ in range(10))] == sorted(float(10 - i) for i in range(10))
@@ -84,16 +86,27 @@ def devon_sized(ratio: float, seed: int = 1, months: int = 36, actions=()) -> pd
     per_week = raw["demand"]["requests_per_month"] * 12 / 52.18
     agreed = per_week * (1 - a["refusal_probability"]) * (1 - a.get("withdrawal_probability", 0.0))
     cw_need = per_week * _mean(a["decision_hours"]) + agreed * (
-        _mean(a["draft_plan_hours"]) + (1 - a["no_plan_probability"]) * _mean(a["final_plan_hours"]))
+        _mean(a["draft_plan_hours"]) + (1 - a["no_plan_probability"]) * _mean(a["final_plan_hours"])
+    )
     ep_need = agreed * _mean(a["ep_advice_hours"])
-    cw_have = sum(g["count"] * g.get("fte", 1) * g["hours_per_week"] * g["casework_share"] * leave
-                  for g in raw["staff"] if g["team"] == "assessment")
+    cw_have = sum(
+        g["count"] * g.get("fte", 1) * g["hours_per_week"] * g["casework_share"] * leave
+        for g in raw["staff"]
+        if g["team"] == "assessment"
+    )
     scale = cw_have / (ratio * cw_need)  # effort per case, so that the caseworkers have `ratio`
     ep_fte = ratio * ep_need * scale / (37 * 0.6 * leave)  # and the EPs the same
     count = math.ceil(ep_fte)
     raw["staff"] = [g for g in raw["staff"] if g["team"] != "psychology"] + [
-        {"role": "educational_psychologist", "team": "psychology", "count": count, "fte": ep_fte / count,
-         "hours_per_week": 37, "casework_share": 0.6}]
+        {
+            "role": "educational_psychologist",
+            "team": "psychology",
+            "count": count,
+            "fte": ep_fte / count,
+            "hours_per_week": 37,
+            "casework_share": 0.6,
+        }
+    ]
     raw["demand"]["growth_per_year"] = 0.0
     raw["assessment"]["effort_scale"] = scale
     raw["initial_state"]["plans_in_force"] = 0
@@ -157,7 +170,9 @@ def test_capacity_follows_the_pipeline_and_the_extra_hours_are_paid():
     extra = short["capacity_response_share.assessment"]
     assert extra.iloc[-1] > 0.3 and extra.max() <= CAPACITY_RESPONSE["max_extra_share"] + 1e-9
     assert short["cost_capacity_response"].iloc[1:].gt(0).all()
-    released = spare[(spare["capacity_response_share.assessment"] <= 0) & (spare["capacity_response_share.psychology"] <= 0)]
+    released = spare[
+        (spare["capacity_response_share.assessment"] <= 0) & (spare["capacity_response_share.psychology"] <= 0)
+    ]
     assert spare["capacity_response_share.assessment"].iloc[-1] < 0 and len(released) >= 3
     assert released["cost_capacity_response"].eq(0).all()  # released time costs nothing extra
     config = sim.load_config(ROOT / "configs" / "example.yaml")
@@ -175,10 +190,17 @@ def _service(requests_per_month: float = 70) -> dict:
     raw["initial_state"]["plans_in_force"] = 0
     raw["policy"]["fast_track_share"] = FAST_TRACK_SHARE
     raw["workforce"]["capacity_response"] = dict(CAPACITY_RESPONSE)
-    raw["staff"] = [{"role": "caseworker", "team": "assessment", "count": 8, "hours_per_week": 37, "casework_share": 0.8},
-                    {"role": "caseworker", "team": "review", "count": 2, "hours_per_week": 37, "casework_share": 0.8},
-                    {"role": "educational_psychologist", "team": "psychology", "count": 12, "hours_per_week": 37,
-                     "casework_share": 0.6}]
+    raw["staff"] = [
+        {"role": "caseworker", "team": "assessment", "count": 8, "hours_per_week": 37, "casework_share": 0.8},
+        {"role": "caseworker", "team": "review", "count": 2, "hours_per_week": 37, "casework_share": 0.8},
+        {
+            "role": "educational_psychologist",
+            "team": "psychology",
+            "count": 12,
+            "hours_per_week": 37,
+            "casework_share": 0.6,
+        },
+    ]
     raw["start_date"] = "2023-01-01"
     raw["actions"], raw["scenarios"] = [], {}
     return raw
@@ -192,8 +214,10 @@ def test_calibration_recovers_known_capacity_and_fast_track_share():
     truth = {2021: {CAPACITY: 1.6, FAST_TRACK: 0.35}, 2022: {CAPACITY: 1.1, FAST_TRACK: 0.15}}
     raw = _service()
     config = parse_config(raw)
-    figures = {y: {"requests_received": 840, "refusals": 200, "plans_issued": 500, "plans_issued_within_20_weeks": 250}
-               for y in truth}
+    figures = {
+        y: {"requests_received": 840, "refusals": 200, "plans_issued": 500, "plans_issued_within_20_weeks": 250}
+        for y in truth
+    }
     for _ in range(3):  # the windows start from the state their own figures imply: find the fixed point
         raw["history"] = figures
         windows = {w.year: w for w in build_windows(parse_config(raw), history_rows(_table(figures)))}
@@ -203,8 +227,11 @@ def test_calibration_recovers_known_capacity_and_fast_track_share():
                 set_live(trial, path, value)
             model = simulate(trial, 4242 + year, 12)
             issued = model.metrics.total("plans_issued")
-            figures[year] = {**figures[year], "plans_issued": issued,
-                             "plans_issued_within_20_weeks": model.metrics.total("plans_issued_within_20_weeks")}
+            figures[year] = {
+                **figures[year],
+                "plans_issued": issued,
+                "plans_issued_within_20_weeks": model.metrics.total("plans_issued_within_20_weeks"),
+            }
     raw["history"] = figures
     fitted = calibrate(parse_config(raw), reps=3, jobs=1)
     table = fitted.table().set_index("parameter")
@@ -223,9 +250,15 @@ def test_calibration_recovers_known_capacity_and_fast_track_share():
 def _table(figures: dict) -> pd.DataFrame:
     rows = []
     for year, f in figures.items():
-        rows.append({"period": str(year), "requests_received": f["requests_received"], "refusals": f["refusals"],
-                     "plans_issued": f["plans_issued"],
-                     "on_time_rate": f["plans_issued_within_20_weeks"] / f["plans_issued"]})
+        rows.append(
+            {
+                "period": str(year),
+                "requests_received": f["requests_received"],
+                "refusals": f["refusals"],
+                "plans_issued": f["plans_issued"],
+                "on_time_rate": f["plans_issued_within_20_weeks"] / f["plans_issued"],
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -234,8 +267,12 @@ def _table(figures: dict) -> pd.DataFrame:
 
 def test_each_replication_draws_its_parameters_and_a_seed_repeats_them():
     raw = _service()
-    raw["uncertainty"] = {"parameters": [CAPACITY, FAST_TRACK], "scales": ["log", "logit"],
-                          "estimates": [1.2, 0.3], "covariance": [[0.04, 0.0], [0.0, 0.25]]}
+    raw["uncertainty"] = {
+        "parameters": [CAPACITY, FAST_TRACK],
+        "scales": ["log", "logit"],
+        "estimates": [1.2, 0.3],
+        "covariance": [[0.04, 0.0], [0.0, 0.25]],
+    }
     config = parse_config(raw)
     draws = [Model(config, seed).parameters for seed in range(200)]
     capacity = np.array([d[CAPACITY] for d in draws])
@@ -247,15 +284,23 @@ def test_each_replication_draws_its_parameters_and_a_seed_repeats_them():
     assert Model(config, 7).config.assessment.effort_scale == draws[7][CAPACITY]
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"scales": ["log"]}, "one scale and one estimate per parameter"),
-    ({"covariance": [[1.0, 2.0], [2.0, 1.0]]}, "positive semi-definite"),
-    ({"estimates": [-1.0, 0.3]}, "inside the range of their log scale"),
-    ({"parameters": [CAPACITY, "policy.priority"]}, "to be a number"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({"scales": ["log"]}, "one scale and one estimate per parameter"),
+        ({"covariance": [[1.0, 2.0], [2.0, 1.0]]}, "positive semi-definite"),
+        ({"estimates": [-1.0, 0.3]}, "inside the range of their log scale"),
+        ({"parameters": [CAPACITY, "policy.priority"]}, "to be a number"),
+    ],
+)
 def test_bad_uncertainty_is_refused(change, expected):
     raw = _service()
-    raw["uncertainty"] = {"parameters": [CAPACITY, FAST_TRACK], "scales": ["log", "logit"],
-                          "estimates": [1.2, 0.3], "covariance": [[0.04, 0.0], [0.0, 0.25]], **change}
+    raw["uncertainty"] = {
+        "parameters": [CAPACITY, FAST_TRACK],
+        "scales": ["log", "logit"],
+        "estimates": [1.2, 0.3],
+        "covariance": [[0.04, 0.0], [0.0, 0.25]],
+        **change,
+    }
     with pytest.raises(sim.config.ConfigError, match=expected):
         parse_config(raw)

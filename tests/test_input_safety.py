@@ -15,11 +15,12 @@ import pytest
 import yaml
 from bad_inputs import invoke
 from cli_result import assert_no_exception, assert_refused
+from test_sen2 import write_sen2
+
 from sim.config import MAX_MONTHS, ConfigError, check_horizon, load_config, parse_config
 from sim.files import MAX_CONFIG_BYTES, MAX_YAML_DEPTH, check_writable, load_yaml, read_text
 from sim.init_config import draft_config
 from sim.sen2 import DataError, read_sen2
-from test_sen2 import write_sen2
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text(encoding="utf-8"))
@@ -116,8 +117,11 @@ def test_an_alias_bomb_in_a_scenarios_overrides_is_refused_at_once(tmp_path):
     lines = ["  bomb:", "    overrides:", "      a: &a [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
     for i, name in enumerate("bcdefghi"):
         lines.append(f"      {name}: &{name} [" + ", ".join(["*" + "abcdefghi"[i]] * 9) + "]")
-    text = (ROOT / "configs" / "example.yaml").read_text(encoding="utf-8").replace("scenarios:\n", "scenarios:\n"
-                                                                                  + "\n".join(lines) + "\n", 1)
+    text = (
+        (ROOT / "configs" / "example.yaml")
+        .read_text(encoding="utf-8")
+        .replace("scenarios:\n", "scenarios:\n" + "\n".join(lines) + "\n", 1)
+    )
     path = tmp_path / "bomb.yaml"
     path.write_text(text, encoding="utf-8")
     started = time.process_time()
@@ -205,8 +209,17 @@ def test_set_goes_through_the_same_checks(tmp_path, setting, phrase):
     assert phrase in result.output and not out.exists()
 
 
-@pytest.mark.parametrize("option", [("--seed", "-1"), ("--seed", str(2**63)), ("--months", "601"),
-                                    ("--precision", "nan"), ("--precision", "0"), ("--precision", "inf")])
+@pytest.mark.parametrize(
+    "option",
+    [
+        ("--seed", "-1"),
+        ("--seed", str(2**63)),
+        ("--months", "601"),
+        ("--precision", "nan"),
+        ("--precision", "0"),
+        ("--precision", "inf"),
+    ],
+)
 def test_options_past_their_bounds_are_usage_errors(tmp_path, option):
     result = _invoke("run", ROOT / "configs" / "example.yaml", "--out", tmp_path / "out", *option)
     assert_refused(result)
@@ -305,8 +318,12 @@ def test_init_and_report_check_their_out_first(tmp_path):
     assert_refused(result)
     assert "is a file" in result.output
     results = tmp_path / "results"
-    assert _invoke("run", ROOT / "configs" / "example.yaml", "--months", 2, "--reps", 2, "--jobs", 1,
-                   "--out", results).exit_code == 0
+    assert (
+        _invoke(
+            "run", ROOT / "configs" / "example.yaml", "--months", 2, "--reps", 2, "--jobs", 1, "--out", results
+        ).exit_code
+        == 0
+    )
     result = _invoke("report", results, "--out", blocker / "report.html")
     assert_refused(result)
     assert not (results / "plots").exists()
@@ -318,8 +335,12 @@ def test_init_and_report_check_their_out_first(tmp_path):
 @pytest.fixture(scope="module")
 def results_folder(tmp_path_factory):
     out = tmp_path_factory.mktemp("results") / "example"
-    assert _invoke("run", ROOT / "configs" / "example.yaml", "--months", 2, "--reps", 2, "--jobs", 1,
-                   "--out", out).exit_code == 0
+    assert (
+        _invoke(
+            "run", ROOT / "configs" / "example.yaml", "--months", 2, "--reps", 2, "--jobs", 1, "--out", out
+        ).exit_code
+        == 0
+    )
     return out
 
 
@@ -330,6 +351,7 @@ def _truncated(path: Path) -> None:
 def _without_a_column(path: Path) -> None:
     if path.suffix == ".parquet":
         import pandas as pd
+
         table = pd.read_parquet(path)
         table.drop(columns=table.columns[-1]).to_parquet(path)
     else:
@@ -353,6 +375,7 @@ def _without_a_column(path: Path) -> None:
 def test_a_damaged_results_folder_is_named_by_report(results_folder, tmp_path, name, damage, phrase):
     """`sendsim report` on a folder one of whose files is damaged: exit 2, the file named, no report."""
     import shutil
+
     folder = tmp_path / "damaged"
     shutil.copytree(results_folder, folder)
     damage(folder / name)
@@ -364,6 +387,7 @@ def test_a_damaged_results_folder_is_named_by_report(results_folder, tmp_path, n
 
 def test_the_undamaged_folder_reports(results_folder, tmp_path):
     import shutil
+
     folder = tmp_path / "whole"
     shutil.copytree(results_folder, folder)
     assert _invoke("report", folder).exit_code == 0
@@ -409,8 +433,14 @@ def test_a_missing_row_is_an_error_unless_defaults_are_asked_for(tmp_path):
     drafts from them and says so in the notes and in the drafted file."""
     sen2 = write_sen2(tmp_path / "sen2")
     path = sen2 / "assessments.csv"
-    path.write_text("".join(line for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-                            if not (line.startswith("2021,") and ",Devon," in line)), encoding="utf-8")
+    path.write_text(
+        "".join(
+            line
+            for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if not (line.startswith("2021,") and ",Devon," in line)
+        ),
+        encoding="utf-8",
+    )
     with pytest.raises(DataError, match=r"assessments.csv: no row for Devon in 2021 .*--allow-defaults"):
         draft_config(read_sen2(sen2), "Devon", 2021)
     out = tmp_path / "devon.yaml"
@@ -440,9 +470,14 @@ def test_the_shipped_sen2_release_is_accepted_as_it_is():
 def _wide_uncertainty() -> dict:
     """Estimates by their bounds and a spread that reaches past them, drifting each year."""
     raw = copy.deepcopy(EXAMPLE)
-    raw["uncertainty"] = {"parameters": ["assessment.effort_scale", "plans.ceasing_rate_per_year"],
-                          "scales": ["log", "linear"], "estimates": [9e5, 0.1],
-                          "covariance": [[4.0, 0.0], [0.0, 4.0]], "drift": [3.0, 3.0], "drift_from": "2024-01-01"}
+    raw["uncertainty"] = {
+        "parameters": ["assessment.effort_scale", "plans.ceasing_rate_per_year"],
+        "scales": ["log", "linear"],
+        "estimates": [9e5, 0.1],
+        "covariance": [[4.0, 0.0], [0.0, 4.0]],
+        "drift": [3.0, 3.0],
+        "drift_from": "2024-01-01",
+    }
     return raw
 
 
@@ -450,6 +485,7 @@ def test_drawn_parameters_stay_within_the_schema_bounds():
     import datetime as dt
 
     import numpy as np
+
     from sim.config import field_bounds
     from sim.uncertainty import DrawnParameters
 

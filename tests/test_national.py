@@ -13,12 +13,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
-from cli_result import assert_no_exception
 from sim.cli import main
-from sim.config import ConfigError, load_config
+from sim.config import ConfigError
 from sim.national import (
     Authority,
     authority_seed,
@@ -38,8 +38,13 @@ TABLE = "authority,requests_per_year,plans_in_force\nLarge,960,3000\nMiddle,480,
 
 def _national(folder: Path, table: str = TABLE, **extra) -> Path:
     (folder / "authorities.csv").write_text(table, encoding="utf-8")
-    raw = {"name": "Three authorities", "template": str(ROOT / "configs" / "example.yaml"),
-           "authorities": "authorities.csv", "seed": 5, **extra}
+    raw = {
+        "name": "Three authorities",
+        "template": str(ROOT / "configs" / "example.yaml"),
+        "authorities": "authorities.csv",
+        "seed": 5,
+        **extra,
+    }
     path = folder / "national.yaml"
     path.write_text(yaml.safe_dump(raw), encoding="utf-8")
     return path
@@ -68,7 +73,9 @@ def test_an_authority_of_the_templates_size_is_the_template(example_config):
 def test_sizes_follow_the_work_of_each_team(example_config):
     """Twice the plans and the same requests: the review team doubles, the assessment team and the
     EPs do not; the review team's establishment doubles with it."""
-    twice = Authority("Twice", example_config.demand.requests_per_month * 12, 2 * example_config.initial_state.plans_in_force)
+    twice = Authority(
+        "Twice", example_config.demand.requests_per_month * 12, 2 * example_config.initial_state.plans_in_force
+    )
     sized = sized_service(example_config, twice)
 
     def fte(config, team):
@@ -99,18 +106,28 @@ def test_national_counts_are_the_sums_of_the_authorities(national_result):
     """Nothing is created or lost in adding up: every national count and stock is the sum of the
     authorities', and the national on-time rate is the summed counts' ratio."""
     national = wide(national_result.metrics)
-    parts = {name: wide(frame.drop(columns="authority"))
-             for name, frame in national_result.by_authority.groupby("authority")}
+    parts = {
+        name: wide(frame.drop(columns="authority")) for name, frame in national_result.by_authority.groupby("authority")
+    }
     assert set(parts) == {"Large", "Middle", "Small"}
-    for metric in ("requests_received", "plans_issued", "plans_issued_within_20_weeks", "plans_in_force",
-                   "reviews_overdue", "assessments_open", "fte_in_post.caseworker.permanent", "cost_total"):
+    for metric in (
+        "requests_received",
+        "plans_issued",
+        "plans_issued_within_20_weeks",
+        "plans_in_force",
+        "reviews_overdue",
+        "assessments_open",
+        "fte_in_post.caseworker.permanent",
+        "cost_total",
+    ):
         total = sum(p[metric] for p in parts.values())
         np.testing.assert_allclose(national[metric], total, err_msg=metric)
     issued = national["plans_issued"].sum()
     assert issued > 0
     assert national["plans_issued_within_20_weeks"].sum() / issued == pytest.approx(
         sum(p["plans_issued_within_20_weeks"].sum() for p in parts.values())
-        / sum(p["plans_issued"].sum() for p in parts.values()))
+        / sum(p["plans_issued"].sum() for p in parts.values())
+    )
 
 
 def test_ratio_measures_are_rebuilt_from_what_adds_up(national_result):
@@ -146,9 +163,10 @@ def test_an_authoritys_seed_does_not_depend_on_the_others(tmp_path, national_res
     path = _national(tmp_path, "authority,requests_per_year,plans_in_force\nSmall,60,200\nLarge,960,3000\n")
     fewer = run_national(path, months=MONTHS, jobs=1).by_authority
     for name in ("Small", "Large"):
-        assert_frame_equal(fewer[fewer["authority"] == name].reset_index(drop=True),
-                           national_result.by_authority[national_result.by_authority["authority"] == name]
-                           .reset_index(drop=True))
+        assert_frame_equal(
+            fewer[fewer["authority"] == name].reset_index(drop=True),
+            national_result.by_authority[national_result.by_authority["authority"] == name].reset_index(drop=True),
+        )
 
 
 def test_the_shipped_england_config_sizes_england(tmp_path):
@@ -186,13 +204,20 @@ def test_cli_runs_a_national_config_and_writes_what_repeats_it(national_path, na
     """`sendsim run NATIONAL` writes national and per-authority measures; the folder's own
     config.yaml (with the template and the table beside it) repeats the run exactly."""
     out = tmp_path / "england"
-    result = CliRunner().invoke(main, ["run", str(national_path), "--months", str(MONTHS), "--jobs", "1",
-                                       "--out", str(out)])
+    result = CliRunner().invoke(
+        main, ["run", str(national_path), "--months", str(MONTHS), "--jobs", "1", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert "Three authorities" in result.output
     assert {p.name for p in out.iterdir()} == {
-        "metrics.parquet", "metrics.csv", "authorities.parquet", "authorities.csv", "template.yaml",
-        "config.yaml", "provenance.json"}
+        "metrics.parquet",
+        "metrics.csv",
+        "authorities.parquet",
+        "authorities.csv",
+        "template.yaml",
+        "config.yaml",
+        "provenance.json",
+    }
     assert_frame_equal(pd.read_parquet(out / "metrics.parquet"), national_result.metrics)
     provenance = json.loads((out / "provenance.json").read_text())
     assert provenance["authorities"] == 3 and provenance["seed"] == 5 and provenance["months"] == MONTHS
@@ -264,8 +289,13 @@ def _services(folder: Path, changes: dict[str, dict]) -> Path:
 def test_a_folder_of_own_services_is_simulated_apart_and_added_up(tmp_path):
     """Each authority runs its own configuration on its own seed; the national counts and stocks
     are the sums of theirs, and the folder written repeats the run."""
-    path = _services(tmp_path, {"north": {"demand.requests_per_month": 60},
-                                "south": {"initial_state.plans_in_force": 900, "assessment.effort_scale": 1.4}})
+    path = _services(
+        tmp_path,
+        {
+            "north": {"demand.requests_per_month": 60},
+            "south": {"initial_state.plans_in_force": 900, "assessment.effort_scale": 1.4},
+        },
+    )
     model = load_national(path)
     assert [name for name, _ in model.services()] == ["north", "south"]
     assert model.services()[1][1].assessment.effort_scale == 1.4  # its own, not scaled from a template
@@ -275,8 +305,10 @@ def test_a_folder_of_own_services_is_simulated_apart_and_added_up(tmp_path):
         mine = wide(result.by_authority[result.by_authority["authority"] == name].drop(columns="authority"))
         assert_frame_equal(mine, alone)
     national = wide(result.metrics)
-    by = {n: wide(result.by_authority[result.by_authority["authority"] == n].drop(columns="authority"))
-          for n in ("north", "south")}
+    by = {
+        n: wide(result.by_authority[result.by_authority["authority"] == n].drop(columns="authority"))
+        for n in ("north", "south")
+    }
     for metric in ("requests_received", "plans_issued", "plans_in_force"):
         assert national[metric].tolist() == (by["north"][metric] + by["south"][metric]).tolist()
     out = tmp_path / "out"

@@ -92,8 +92,11 @@ def test_case_table_on_time_flag_uses_the_20_week_deadline(result):
     "rate, num, den",
     [
         ("on_time_rate", "plans_issued_within_20_weeks", "plans_issued"),
-        ("on_time_rate_excluding_exceptions",
-         "plans_issued_within_20_weeks_excluding_exceptions", "plans_issued_excluding_exceptions"),
+        (
+            "on_time_rate_excluding_exceptions",
+            "plans_issued_within_20_weeks_excluding_exceptions",
+            "plans_issued_excluding_exceptions",
+        ),
         ("decisions_within_6_weeks_rate", "decisions_within_6_weeks", "decisions_made"),
         ("review_decisions_within_4_weeks_rate", "review_decisions_within_4_weeks", "review_decisions"),
         ("amendments_within_8_weeks_rate", "amendments_within_8_weeks", "amendments_finalised"),
@@ -111,8 +114,11 @@ def test_monthly_rates_are_their_counts_ratio(w, rate, num, den):
     "rate, num, den",
     [
         ("on_time_rate_ytd", "plans_issued_within_20_weeks", "plans_issued"),
-        ("on_time_rate_ytd_excluding_exceptions",
-         "plans_issued_within_20_weeks_excluding_exceptions", "plans_issued_excluding_exceptions"),
+        (
+            "on_time_rate_ytd_excluding_exceptions",
+            "plans_issued_within_20_weeks_excluding_exceptions",
+            "plans_issued_excluding_exceptions",
+        ),
     ],
 )
 def test_year_to_date_rates_restart_each_january(w, recomputed, rate, num, den):
@@ -121,7 +127,7 @@ def test_year_to_date_rates_restart_each_january(w, recomputed, rate, num, den):
     expected = _ratio(recomputed[num].groupby(year).cumsum(), recomputed[den].groupby(year).cumsum())
     np.testing.assert_allclose(w[rate], expected, rtol=1e-12, equal_nan=True)
     # each December's year-to-date rate is that calendar year's rate, from the case table
-    for y, months in recomputed.groupby(year):
+    for _year, months in recomputed.groupby(year):
         if months.index[-1].month == 12:
             calendar_year = months[num].sum() / months[den].sum()
             assert w.loc[months.index[-1], rate] == pytest.approx(calendar_year, rel=1e-12)
@@ -156,7 +162,8 @@ def test_refusals_and_no_plan_endings_match_the_case_table(result, w):
     refused = cases[cases["outcome"] == "refused"]
     no_plan = cases[cases["outcome"] == "no_plan"]
     pd.testing.assert_series_equal(
-        w["refusals"], _per_month(pd.Series(True, index=refused.index), _month(refused["end_date"]), w.index),
+        w["refusals"],
+        _per_month(pd.Series(True, index=refused.index), _month(refused["end_date"]), w.index),
         check_names=False,
     )
     pd.testing.assert_series_equal(
@@ -170,6 +177,7 @@ def test_requests_per_month_match_the_case_table(result, w):
     """Requests received per month equal the new cases by month of request."""
     new = result.cases[~result.cases["initial"]]
     pd.testing.assert_series_equal(
-        w["requests_received"], _per_month(pd.Series(True, index=new.index), _month(new["request_date"]), w.index),
+        w["requests_received"],
+        _per_month(pd.Series(True, index=new.index), _month(new["request_date"]), w.index),
         check_names=False,
     )

@@ -27,8 +27,10 @@ def policy_rates(simulate, monthly):
     """(20-week on-time rate, 6-week decision rate, open > 52 weeks at the end) by seed and policy."""
     return {
         seed: {
-            policy: _rates(simulate("example", seed=seed, months=MONTHS, cases=False,
-                                    **OVERLOAD, **{"policy.priority": policy}), monthly)
+            policy: _rates(
+                simulate("example", seed=seed, months=MONTHS, cases=False, **OVERLOAD, **{"policy.priority": policy}),
+                monthly,
+            )
             for policy in POLICIES
         }
         for seed in SEEDS
@@ -85,9 +87,13 @@ def test_policies_agree_when_there_is_slack(simulate, monthly):
     (From an empty start: the example's seeded backlog, whose cases keep the clocks they had, is
     not slack, and under `oldest` it goes before the new requests' decisions.)"""
     for policy in POLICIES:
-        result = simulate("example", seed=0, months=12, cases=False,
-                          **{"demand.requests_per_month": 10, "policy.priority": policy,
-                             "initial_state.open_assessments": []})
+        result = simulate(
+            "example",
+            seed=0,
+            months=12,
+            cases=False,
+            **{"demand.requests_per_month": 10, "policy.priority": policy, "initial_state.open_assessments": []},
+        )
         on_time, decisions, _ = _rates(result, monthly)
         assert decisions > 0.9, policy
         assert on_time > 0.6, policy
@@ -103,8 +109,15 @@ def test_a_tight_cap_leaves_work_unallocated(simulate, monthly):
     assert (w["unallocated.psychology"] == 0).all()
 
 
-@pytest.mark.parametrize("name, team", [("tight_cap", "assessment"), ("unified_capped", "casework"),
-                                        ("ep_capped", "psychology"), ("overloaded", "assessment")])
+@pytest.mark.parametrize(
+    "name, team",
+    [
+        ("tight_cap", "assessment"),
+        ("unified_capped", "casework"),
+        ("ep_capped", "psychology"),
+        ("overloaded", "assessment"),
+    ],
+)
 def test_caseload_per_fte_never_exceeds_the_cap(simulate, monthly, name, team):
     """Where a team has a cap, its caseload per FTE (mean and 90th percentile) never exceeds it."""
     result = simulate(name, seed=3, months=18)
@@ -128,8 +141,11 @@ def test_a_looser_cap_leaves_less_work_unallocated(simulate, monthly):
     """Raising the assessment team's cap never leaves more work waiting unallocated on average."""
     waiting = []
     for cap in (8, 20, 70):
-        w = monthly(simulate("example", seed=3, months=12, cases=False,
-                             **OVERLOAD, **{"teams.assessment.caseload_cap_per_fte": cap}))
+        w = monthly(
+            simulate(
+                "example", seed=3, months=12, cases=False, **OVERLOAD, **{"teams.assessment.caseload_cap_per_fte": cap}
+            )
+        )
         waiting.append(w["unallocated.assessment"].mean())
     assert waiting[0] > waiting[1] > waiting[2], waiting
 
@@ -143,7 +159,10 @@ def test_unified_team_runs_and_handles_all_casework(simulate, monthly):
     assert w["reviews_completed"].sum() > 0
     assert (w["casework_hours.casework"] > 0).all()
     start = w["plans_in_force_at_start"].iloc[0]
-    assert start + (w["plans_issued"] + w["plans_transferred_in"] - w["plans_ceased"]).sum() == w["plans_in_force"].iloc[-1]
+    assert (
+        start + (w["plans_issued"] + w["plans_transferred_in"] - w["plans_ceased"]).sum()
+        == w["plans_in_force"].iloc[-1]
+    )
     # the unified team's caseload holds both open assessments and plans in force
     caseload = w["caseload_per_fte_mean.casework"] * w["fte_in_post.casework"]
     np.testing.assert_allclose(caseload, w["assessments_open"] + w["plans_in_force"], rtol=1e-9)

@@ -7,16 +7,15 @@ the statistical checks use fixed seeds and margins wide enough to hold on any of
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 from scipy import stats as sps
 
-from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import resolve_scenario
 from sim.precision import look_ahead, relative_half_widths, run_to_precision
@@ -73,8 +72,9 @@ def test_results_come_in_scenario_then_replication_order(serial):
 def test_replication_r_is_one_run_with_replication_seed(example_config, serial):
     """Replication r of a scenario is exactly run(scenario config, seed=replication_seed(seed, r))."""
     for scenario, rep in (("base", 0), ("two_more_caseworkers", 2)):
-        expected = run(resolve_scenario(example_config, scenario), seed=replication_seed(SEED, rep),
-                       months=MONTHS, cases=False).metrics
+        expected = run(
+            resolve_scenario(example_config, scenario), seed=replication_seed(SEED, rep), months=MONTHS, cases=False
+        ).metrics
         got = serial[(serial["scenario"] == scenario) & (serial["rep"] == rep)]
         assert_frame_equal(got.drop(columns=["scenario", "rep"]).reset_index(drop=True), expected)
 
@@ -96,10 +96,15 @@ def test_replication_r_of_every_scenario_sees_the_same_requests(serial):
         assert len(base) == MONTHS
         np.testing.assert_array_equal(base, other)
     # not vacuous: replications differ from each other, and the scenario changes what staff do
-    assert not np.array_equal(_series(serial, "base", 0, "requests_received"),
-                              _series(serial, "base", 1, "requests_received"))
-    assert any(not np.array_equal(_series(serial, "base", r, "plans_issued"),
-                                  _series(serial, "two_more_caseworkers", r, "plans_issued")) for r in range(REPS))
+    assert not np.array_equal(
+        _series(serial, "base", 0, "requests_received"), _series(serial, "base", 1, "requests_received")
+    )
+    assert any(
+        not np.array_equal(
+            _series(serial, "base", r, "plans_issued"), _series(serial, "two_more_caseworkers", r, "plans_issued")
+        )
+        for r in range(REPS)
+    )
 
 
 def test_a_later_batch_repeats_the_same_replications(example_config, serial):
@@ -114,14 +119,30 @@ def test_cli_compare_with_one_or_two_jobs_writes_identical_results(example_path,
     folders = {}
     for jobs in (1, 2):
         folders[jobs] = tmp_path / f"jobs{jobs}"
-        result = _run_cli("compare", example_path, "--scenarios", "two_more_caseworkers", "--reps", 3,
-                          "--months", 6, "--seed", SEED, "--jobs", jobs, "--out", folders[jobs])
+        result = _run_cli(
+            "compare",
+            example_path,
+            "--scenarios",
+            "two_more_caseworkers",
+            "--reps",
+            3,
+            "--months",
+            6,
+            "--seed",
+            SEED,
+            "--jobs",
+            jobs,
+            "--out",
+            folders[jobs],
+        )
         assert result.exit_code == 0, result.output
     one, two = folders[1], folders[2]
-    assert_frame_equal(pd.read_parquet(one / "results.parquet"), pd.read_parquet(two / "results.parquet"),
-                       check_exact=True)
-    assert_frame_equal(pd.read_parquet(one / "summary.parquet"), pd.read_parquet(two / "summary.parquet"),
-                       check_exact=True)
+    assert_frame_equal(
+        pd.read_parquet(one / "results.parquet"), pd.read_parquet(two / "results.parquet"), check_exact=True
+    )
+    assert_frame_equal(
+        pd.read_parquet(one / "summary.parquet"), pd.read_parquet(two / "summary.parquet"), check_exact=True
+    )
     for name in ("kpis.csv", "differences.csv"):
         assert (one / name).read_text() == (two / name).read_text()
     assert json.loads((one / "provenance.json").read_text())["jobs"] == 1
@@ -230,8 +251,9 @@ def test_common_random_numbers_shrink_the_variance_of_a_difference(example_confi
     when the scenario's replications use other seeds (replications n..2n-1)."""
     n = 20
     paired = yearly_by_rep(run_replications(example_config, SCENARIOS, n, seed=seed, months=MONTHS, jobs=2))
-    other = yearly_by_rep(run_replications(example_config, ["two_more_caseworkers"], range(n, 2 * n),
-                                           seed=seed, months=MONTHS, jobs=2))
+    other = yearly_by_rep(
+        run_replications(example_config, ["two_more_caseworkers"], range(n, 2 * n), seed=seed, months=MONTHS, jobs=2)
+    )
     base = paired[paired["scenario"] == "base"].set_index("rep")
     crn = paired[paired["scenario"] == "two_more_caseworkers"].set_index("rep")
     independent = other.set_index("rep")
@@ -274,8 +296,9 @@ def test_precision_stops_at_the_stated_half_width_after_the_look_ahead(make_vari
     precision held at every count from when it was first met through the look-ahead."""
     config = make_variant("example", **{"staff.1.count": 3})  # a short review team: reviews go overdue
     precision, min_reps = 0.15, 5
-    results, reached = run_to_precision(config, precision, ["base"], seed=42, months=MONTHS, jobs=1,
-                                        min_reps=min_reps, max_reps=40)
+    results, reached = run_to_precision(
+        config, precision, ["base"], seed=42, months=MONTHS, jobs=1, min_reps=min_reps, max_reps=40
+    )
     assert reached
     n = results["rep"].nunique()
     assert sorted(results["rep"].unique()) == list(range(n))
@@ -304,8 +327,9 @@ def test_precision_stops_at_the_same_count_whatever_the_number_of_processes(make
 
 def test_impossible_precision_stops_at_max_reps(example_config):
     """A half-width no run can reach: it stops at max_reps and says it was not reached."""
-    results, reached = run_to_precision(example_config, 1e-9, SCENARIOS, seed=SEED, months=6, jobs=1,
-                                        min_reps=5, max_reps=7)
+    results, reached = run_to_precision(
+        example_config, 1e-9, SCENARIOS, seed=SEED, months=6, jobs=1, min_reps=5, max_reps=7
+    )
     assert not reached
     assert sorted(results["rep"].unique()) == list(range(7))
     assert set(results["scenario"]) == set(SCENARIOS)
@@ -316,8 +340,24 @@ def test_cli_precision_reports_reached_and_records_it(example_path, tmp_path):
     """`sendsim run --precision 0.25` on a short review team: reached, provenance says so, and every
     headline measure in the written results is within 25%."""
     out_dir = tmp_path / "precise"
-    result = _run_cli("run", example_path, "--months", MONTHS, "--seed", 42, "--jobs", 2, "--precision", 0.25,
-                      "--max-reps", 40, "--set", "staff.1.count=3", "--out", out_dir)
+    result = _run_cli(
+        "run",
+        example_path,
+        "--months",
+        MONTHS,
+        "--seed",
+        42,
+        "--jobs",
+        2,
+        "--precision",
+        0.25,
+        "--max-reps",
+        40,
+        "--set",
+        "staff.1.count=3",
+        "--out",
+        out_dir,
+    )
     assert result.exit_code == 0, result.output
     assert "Precision 0.25: reached after" in result.output
     prov = json.loads((out_dir / "provenance.json").read_text())
@@ -331,8 +371,9 @@ def test_cli_precision_reports_reached_and_records_it(example_path, tmp_path):
 def test_cli_precision_not_reached_within_max_reps(example_path, tmp_path):
     """`--precision 1e-6 --max-reps 6`: six replications, 'not reached', recorded in provenance."""
     out_dir = tmp_path / "imprecise"
-    result = _run_cli("run", example_path, "--months", 6, "--jobs", 1, "--precision", 1e-6, "--max-reps", 6,
-                      "--out", out_dir)
+    result = _run_cli(
+        "run", example_path, "--months", 6, "--jobs", 1, "--precision", 1e-6, "--max-reps", 6, "--out", out_dir
+    )
     assert result.exit_code == 0, result.output
     assert "not reached within 6 replications" in result.output
     prov = json.loads((out_dir / "provenance.json").read_text())
@@ -364,8 +405,19 @@ def test_run_with_reps_writes_an_experiment_and_prints_the_kpis(example_path, tm
 def test_compare_with_an_unknown_scenario_exits_2_and_writes_nothing(example_path, tmp_path):
     """`sendsim compare --scenarios nope` exits 2, names the scenario and the choices, writes nothing."""
     out_dir = tmp_path / "out"
-    result = _run_cli("compare", example_path, "--scenarios", "two_more_caseworkers", "nope", "--reps", 2,
-                      "--months", 3, "--out", out_dir)
+    result = _run_cli(
+        "compare",
+        example_path,
+        "--scenarios",
+        "two_more_caseworkers",
+        "nope",
+        "--reps",
+        2,
+        "--months",
+        3,
+        "--out",
+        out_dir,
+    )
     assert result.exit_code == 2
     assert "no scenario 'nope'" in result.output
     assert "two_more_caseworkers" in result.output
@@ -404,8 +456,11 @@ def test_monthly_summary_agrees_with_a_groupby(serial):
     np.testing.assert_array_equal(summary["n"].to_numpy(), grouped.count().reindex(summary.index).to_numpy())
     np.testing.assert_allclose(summary["mean"], grouped.mean().reindex(summary.index), rtol=1e-12)
     np.testing.assert_allclose(summary["median"], grouped.median().reindex(summary.index), rtol=1e-12)
-    cell = serial[(serial["scenario"] == "base") & (serial["metric"] == "plans_issued")
-                  & (serial["month"] == serial["month"].max())]["value"]
+    cell = serial[
+        (serial["scenario"] == "base")
+        & (serial["metric"] == "plans_issued")
+        & (serial["month"] == serial["month"].max())
+    ]["value"]
     row = summary.loc[("base", "plans_issued", serial["month"].max())]
     assert row["p95"] == pytest.approx(np.percentile(cell, 95))
     assert row["ci_high"] == pytest.approx(mean_ci(cell)[2])
@@ -473,8 +528,16 @@ def test_warm_up_reports_the_same_flows_as_the_tail_of_a_longer_run(warmed):
     """The reported months are the last months of the same run without a warm-up: flows and stocks match."""
     w, plain = warmed
     tail = plain.iloc[WARM_UP:]
-    for metric in ("requests_received", "plans_issued", "plans_ceased", "assessments_open", "plans_in_force",
-                   "reviews_overdue", "cost_total", "fte_in_post.caseworker.permanent"):
+    for metric in (
+        "requests_received",
+        "plans_issued",
+        "plans_ceased",
+        "assessments_open",
+        "plans_in_force",
+        "reviews_overdue",
+        "cost_total",
+        "fte_in_post.caseworker.permanent",
+    ):
         np.testing.assert_array_equal(w[metric].to_numpy(), tail[metric].to_numpy(), err_msg=metric)
 
 
@@ -485,8 +548,7 @@ def test_stocks_at_start_are_read_at_the_end_of_the_warm_up(warmed):
     assert w["plans_in_force_at_start"].iloc[0] == before["plans_in_force"]
     assert w["assessments_open_at_start"].iloc[0] == before["assessments_open"]
     for c in ("permanent", "agency"):
-        assert w[f"fte_in_post_at_start.caseworker.{c}"].iloc[0] == pytest.approx(
-            before[f"fte_in_post.caseworker.{c}"])
+        assert w[f"fte_in_post_at_start.caseworker.{c}"].iloc[0] == pytest.approx(before[f"fte_in_post.caseworker.{c}"])
     assert w["plans_in_force_at_start"].iloc[1:].isna().all()
 
 

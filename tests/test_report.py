@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 from pandas.testing import assert_frame_equal
 
-from cli_result import assert_no_exception
 from sim.cli import main
 from sim.config import dump_config, load_config
 from sim.experiment import load_results, run_experiment, write_experiment
@@ -44,7 +44,7 @@ def _run_cli(*args):
 class Node:
     tag: str
     attrs: dict[str, str | None]
-    children: list["Node"] = field(default_factory=list)
+    children: list[Node] = field(default_factory=list)
     parts: list[str] = field(default_factory=list)
 
     @property
@@ -119,8 +119,22 @@ class Reported:
 def reported(tmp_path_factory, example_path) -> Reported:
     """`sendsim compare` (base + two_more_caseworkers, 3 reps, 12 months, seed 7), then `sendsim report DIR`."""
     folder = tmp_path_factory.mktemp("report") / "compare"
-    result = _run_cli("compare", example_path, "--scenarios", "two_more_caseworkers", "--reps", 3,
-                      "--months", MONTHS, "--seed", SEED, "--jobs", 2, "--out", folder)
+    result = _run_cli(
+        "compare",
+        example_path,
+        "--scenarios",
+        "two_more_caseworkers",
+        "--reps",
+        3,
+        "--months",
+        MONTHS,
+        "--seed",
+        SEED,
+        "--jobs",
+        2,
+        "--out",
+        folder,
+    )
     assert result.exit_code == 0, result.output
     result = _run_cli("report", folder)
     assert result.exit_code == 0, result.output
@@ -167,7 +181,7 @@ def test_every_chart_is_embedded_as_a_png(reported):
         src = img.attrs["src"]
         prefix = "data:image/png;base64,"
         assert src.startswith(prefix)
-        data = base64.b64decode(src[len(prefix):], validate=True)
+        data = base64.b64decode(src[len(prefix) :], validate=True)
         assert data.startswith(PNG_SIGNATURE) and len(data) > 1000
         embedded.append(data)
         assert img.attrs.get("alt")
@@ -214,8 +228,11 @@ def test_kpi_table_per_scenario(reported):
         text = table.text
         assert "On-time rate" in text and "Plans issued" in text and "Reviews overdue" in text
         assert "2023" in next(table.iter("thead")).text
-        row = kpis[(kpis["scenario"] == table.attrs["data-scenario"]) & (kpis["year"] == 2023)
-                   & (kpis["measure"] == "On-time rate")].iloc[0]
+        row = kpis[
+            (kpis["scenario"] == table.attrs["data-scenario"])
+            & (kpis["year"] == 2023)
+            & (kpis["measure"] == "On-time rate")
+        ].iloc[0]
         cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
         assert cells["On-time rate"].startswith(f"{row['mean']:.1%}")
         assert f"{row['ci_low']:.1%}" in cells["On-time rate"]
@@ -230,8 +247,9 @@ def test_differences_table(reported):
     table = tables[0]
     assert "two_more_caseworkers" in next(table.iter("thead")).text
     diffs = pd.read_csv(reported.folder / "differences.csv")
-    row = diffs[(diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023)
-                & (diffs["measure"] == "Cost (£)")].iloc[0]
+    row = diffs[
+        (diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023) & (diffs["measure"] == "Cost (£)")
+    ].iloc[0]
     cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
     assert cells["Cost (£)"].startswith(f"+£{row['difference']:,.0f}")  # two more salaries: dearer
     assert "On-time rate" in cells and "Plans issued" in cells
@@ -302,8 +320,9 @@ def test_report_refuses_a_folder_without_results(tmp_path):
 @pytest.fixture(scope="module")
 def written(tmp_path_factory, example_config):
     """run_experiment (base + scenario, 3 reps, 12 months) written with write_experiment and read back."""
-    experiment = run_experiment(example_config, SCENARIOS, reps=3, seed=SEED, months=MONTHS, jobs=1,
-                                config_path="configs/example.yaml")
+    experiment = run_experiment(
+        example_config, SCENARIOS, reps=3, seed=SEED, months=MONTHS, jobs=1, config_path="configs/example.yaml"
+    )
     folder = write_experiment(experiment, tmp_path_factory.mktemp("experiment") / "exp")
     return experiment, load_results(folder)
 

@@ -52,9 +52,26 @@ def _start(out: Path, *extra: str) -> subprocess.Popen:
     worker that outlived it could not hold the test up waiting for the pipe to close."""
     log = out.parent / f"{out.name}-{time.monotonic_ns()}.log"
     with open(log, "w") as stderr:
-        process = subprocess.Popen([*SENDSIM, "run", str(DEVON), "--months", str(MONTHS), "--reps", str(REPS),
-                                    "--jobs", "2", "--no-cases", "--out", str(out), *extra],
-                                   cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
+        process = subprocess.Popen(
+            [
+                *SENDSIM,
+                "run",
+                str(DEVON),
+                "--months",
+                str(MONTHS),
+                "--reps",
+                str(REPS),
+                "--jobs",
+                "2",
+                "--no-cases",
+                "--out",
+                str(out),
+                *extra,
+            ],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+        )
     process.log = log  # type: ignore[attr-defined]
     return process
 
@@ -135,8 +152,16 @@ def test_a_national_run_uses_the_authorities_it_kept(tmp_path, monkeypatch):
 
     (tmp_path / "authorities.csv").write_text("authority,requests_per_year,plans_in_force\nA,480,1500\nB,60,200\n")
     path = tmp_path / "national.yaml"
-    path.write_text(yaml.safe_dump({"name": "Two", "template": str(ROOT / "configs" / "example.yaml"),
-                                    "authorities": "authorities.csv", "seed": 5}))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "name": "Two",
+                "template": str(ROOT / "configs" / "example.yaml"),
+                "authorities": "authorities.csv",
+                "seed": 5,
+            }
+        )
+    )
     whole = run_national(path, months=3, jobs=1)
     staging = Staging(tmp_path / "kept", {})
     staging.folder.mkdir()

@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from cli_result import assert_no_exception
 from click.testing import CliRunner
 
-from cli_result import assert_no_exception
 import sim
 from sim.cli import main
 from sim.config import ConfigError, load_config, parse_config
@@ -45,8 +45,9 @@ def write_sen2(folder: Path) -> Path:
     topic = "All requests for EHC needs assessments"
     lines = [GEO + ",requests_received_in_year,requests_rya,requests_decided_to_assess,requests_decided_not_to_assess"]
     for year, devon in (("2019", "1666,0,x,236"), ("2020", "1693,0,x,466"), ("2021", "1745,0,1300,385")):
-        lines += _rows(year, "Calendar year", topic, {"n": "82329,16,x,18755", "r": "8597,0,x,1464", "d": devon,
-                                                       "t": "210,0,c,z"})
+        lines += _rows(
+            year, "Calendar year", topic, {"n": "82329,16,x,18755", "r": "8597,0,x,1464", "d": devon, "t": "210,0,c,z"}
+        )
     lines.append(f"2021,Calendar year,{DEVON},Sex,Female,700,0,500,150")  # not the headline: left out
     (folder / "requests.csv").write_text("\n".join(lines) + "\n", encoding="utf-8-sig")
     # assessments
@@ -57,12 +58,21 @@ def write_sen2(folder: Path) -> Path:
     (folder / "assessments.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # timeliness: den, den_ex, within, within_ex, pc, PC_ex (mixed case as published)
     topic = "All EHC plans issued"
-    lines = [GEO + ",plans_issued_den,plans_issued_den_ex,plans_issued_within_20_weeks,plans_issued_20_weeks_ex,"
-                   "pc_plans_issued_within_20_weeks,PC_plans_issued_20_weeks_ex"]
-    for year, devon in (("2019", "1435,1434,460,460,32.1,32.1"), ("2020", "1319,1313,715,715,54.2,54.5"),
-                        ("2021", "856,850,332,330,38.8,38.8")):
-        lines += _rows(year, "Calendar year", topic, {"n": "53327,49519,31313,29895,58.7,60.4", "d": devon,
-                                                       "t": "x,x,x,x,41.5,42.0"})
+    lines = [
+        GEO + ",plans_issued_den,plans_issued_den_ex,plans_issued_within_20_weeks,plans_issued_20_weeks_ex,"
+        "pc_plans_issued_within_20_weeks,PC_plans_issued_20_weeks_ex"
+    ]
+    for year, devon in (
+        ("2019", "1435,1434,460,460,32.1,32.1"),
+        ("2020", "1319,1313,715,715,54.2,54.5"),
+        ("2021", "856,850,332,330,38.8,38.8"),
+    ):
+        lines += _rows(
+            year,
+            "Calendar year",
+            topic,
+            {"n": "53327,49519,31313,29895,58.7,60.4", "d": devon, "t": "x,x,x,x,41.5,42.0"},
+        )
     (folder / "timeliness_20_week.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     # new plans, with a breakdown row that is not the headline
     topic = "New EHC plans"
@@ -80,7 +90,7 @@ def write_sen2(folder: Path) -> Path:
     lines += _rows("201819", "Academic year", topic, {"n": "353995", "d": "5162", "t": "900"})
     lines += _rows("201920", "Academic year", topic, {"n": "390109", "d": "6474", "t": "950"})
     lines += _rows("2021", "January", topic, {"n": "430697", "d": "7295", "t": "x"})
-    lines += _rows("2022", "January", topic, {"n": "473255", "d": "7926", "t": "\"1,010\""})
+    lines += _rows("2022", "January", topic, {"n": "473255", "d": "7926", "t": '"1,010"'})
     (folder / "caseload.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return folder
 
@@ -390,7 +400,9 @@ def test_nothing_of_a_later_year_reaches_the_draft(sen2_dir):
             year = int(period[:4]) + (1 if len(period) == 6 else 0)  # 202021 is the January 2021 census
             census = path.name == "caseload.csv"
             later = year > 2021 if census else year > 2020
-            changed.append(re.sub(r"(?<=,)(\d+)(?=,|$)", lambda m: str(int(m.group(1)) * 3 + 7), line) if later else line)
+            changed.append(
+                re.sub(r"(?<=,)(\d+)(?=,|$)", lambda m: str(int(m.group(1)) * 3 + 7), line) if later else line
+            )
         path.write_text("\n".join(changed) + "\n", encoding="utf-8")
     after = draft_config(read_sen2(sen2_dir), "Devon", 2020)
     assert after.text == before

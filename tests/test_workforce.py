@@ -320,7 +320,12 @@ def pressure_rates(make_workforce_only):
         raw["workforce"].update(
             roles={"caseworker": {"permanent_leaving_rate_per_year": BASE_RATE}},
             pressure={"strength": 1.0, "shape": "linear", "reference_caseload_per_fte": {"review": REFERENCE}},
-            recruitment={"enabled": True, "campaign_weeks": FIXED(6), "fill_probability": 1.0, "starter_notice_weeks": FIXED(4)},
+            recruitment={
+                "enabled": True,
+                "campaign_weeks": FIXED(6),
+                "fill_probability": 1.0,
+                "starter_notice_weeks": FIXED(4),
+            },
         )
         config = parse_config(raw, f"<load {load}>")
         results = [sim.run(config, seed=300 + rep, cases=False) for rep in range(PRESSURE_REPS)]
@@ -382,7 +387,9 @@ HANDOVER_VARIANTS = {
     },
     # the two caseworker teams merge part-way through
     "merged": {
-        "actions": [{"date": "2023-05-17", "action": "merge_teams", "teams": ["assessment", "review"], "into": "casework"}]
+        "actions": [
+            {"date": "2023-05-17", "action": "merge_teams", "teams": ["assessment", "review"], "into": "casework"}
+        ]
     },
 }
 
@@ -455,7 +462,9 @@ def ownership_problems(model: WatchedModel) -> list[str]:
                 problems.append(f"item {item.seq} is in {name}'s pool and owned by staff {item.owner.ident}")
     for member in model.everyone:
         if member.gone and (member.owned or member.current is not None or member.queued):
-            problems.append(f"staff {member.ident} has left but still holds {member.caseload} items / {member.queued} tasks")
+            problems.append(
+                f"staff {member.ident} has left but still holds {member.caseload} items / {member.queued} tasks"
+            )
     for member in model.staff:
         for item in member.owned.values():
             if item.closed or item.owner is not member:
@@ -498,11 +507,15 @@ def test_assessments_and_plans_are_conserved_under_high_churn(watched):
     _, model = watched
     w = wide(model.metrics.to_frame())
     assert w["assessments_open_at_start"].iloc[0] + w["requests_received"].sum() == (
-        w["refusals"].sum() + w["assessments_ended_no_plan"].sum() + w["plans_issued"].sum() + w["assessments_open"].iloc[-1]
+        w["refusals"].sum()
+        + w["assessments_ended_no_plan"].sum()
+        + w["plans_issued"].sum()
+        + w["assessments_open"].iloc[-1]
     )
-    assert w["plans_in_force_at_start"].iloc[0] + (
-        w["plans_issued"] + w["plans_transferred_in"] - w["plans_ceased"]
-    ).sum() == w["plans_in_force"].iloc[-1]
+    assert (
+        w["plans_in_force_at_start"].iloc[0] + (w["plans_issued"] + w["plans_transferred_in"] - w["plans_ceased"]).sum()
+        == w["plans_in_force"].iloc[-1]
+    )
     assert w["assessments_open"].iloc[-1] == len(model.assessments.open)
     assert w["plans_in_force"].iloc[-1] == len(model.reviews.plans)
 
@@ -567,7 +580,9 @@ def test_agency_cover_stays_within_the_cap_and_follows_a_cut(make_variant, seed)
     month_end = w.index + pd.DateOffset(months=1)
     assert (w.loc[month_end <= cut, "agency_cap_fte.caseworker"] == 2).all()
     assert (w.loc[month_end > cut, "agency_cap_fte.caseworker"] == 0.5).all()
-    assert w.loc[month_end <= cut, "fte_in_post.caseworker.agency"].max() >= 1.5, "the cap should be reached before the cut"
+    assert w.loc[month_end <= cut, "fte_in_post.caseworker.agency"].max() >= 1.5, (
+        "the cap should be reached before the cut"
+    )
     settled = (month_end <= cut) | (month_end >= cut + pd.Timedelta(weeks=1))
     for role in ROLES:
         over = w[f"fte_in_post.{role}.agency"] - w[f"agency_cap_fte.{role}"]
@@ -733,8 +748,9 @@ def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_con
     raw = example_config.model_dump(mode="json")
     raw["workforce"]["roles"]["caseworker"]["permanent_leaving_rate_per_year"] = 1.5
     raw["workforce"]["agency"]["conversion_rate_per_month"] = 0.2
-    raw["actions"] = [{"date": "2023-07-01", "action": "merge_teams", "teams": ["assessment", "review"],
-                       "into": "casework"}]
+    raw["actions"] = [
+        {"date": "2023-07-01", "action": "merge_teams", "teams": ["assessment", "review"], "into": "casework"}
+    ]
     config = sim.config.parse_config(raw)
     checked = []
 
