@@ -59,13 +59,16 @@ def apply(model: Model, action) -> None:
         team.fill_all()
     elif isinstance(action, MergeTeams):
         model.merge_teams(action.teams, action.into, action.caseload_cap_per_fte)
+    elif isinstance(action, SetParameter) and action.parameter.startswith("teams."):
+        # the team in place now (a merged team is not in the configuration), as caseload_cap does
+        team = workforce.team(action.parameter.split(".")[1])
+        team.params.caseload_cap_per_fte = action.value
+        team.fill_all()
     elif isinstance(action, SetParameter):
         set_live(model.config, action.parameter, action.value)
         section, *rest = action.parameter.split(".")
         if section == "demand":
             model.demand.redraw()
-        elif section == "teams":
-            workforce.team(rest[0]).fill_all()
         elif section == "workforce" and rest[0] == "establishment_fte":
             workforce.set_establishment(rest[1], action.value)
         elif section == "workforce" and rest[:2] == ["pressure", "reference_caseload_per_fte"]:

@@ -14,7 +14,7 @@ so the n-th request is the same case in every scenario however the work is then 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -31,13 +31,22 @@ NAN = math.nan
 STAGE_ORDER = ("decision", "advice", "draft_plan", "final_plan")
 
 
+class Deadlines(NamedTuple):
+    """A case's statutory deadlines, in days from its request."""
+
+    decision: float
+    advice: float  # from the day advice is asked for
+    draft: float
+    final: float
+
+
 class Case:
     __slots__ = (
         "seq", "origin", "deadline", "owner", "pending", "closed", "initial",
         "exception", "refused", "withdrawn", "no_plan",
         "decision_hours", "ep_hours", "other_advice_days", "draft_hours", "final_hours",
         "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
-        "final_day", "end_day", "outcome", "advice_waiting", "fast",
+        "final_day", "end_day", "outcome", "advice_waiting", "fast", "due",
     )  # fmt: skip
 
     def __init__(self, seq: int, request_day: float):
@@ -100,22 +109,16 @@ class AssessmentService:
         self.advice_requests_total = 0  # EP advice requested since the start
         self.requests_received_total = 0  # requests received since the start
 
-    # statutory deadlines in days from the request; read when used, so a dated action can move them
-    @property
-    def _decision_due(self) -> float:
-        return self.params.decision_deadline_weeks * DAYS_PER_WEEK
-
-    @property
-    def _advice_due(self) -> float:
-        return self.params.advice_deadline_weeks * DAYS_PER_WEEK
-
-    @property
-    def _draft_due(self) -> float:
-        return self.params.draft_deadline_weeks * DAYS_PER_WEEK
-
-    @property
-    def _final_due(self) -> float:
-        return self.params.final_deadline_weeks * DAYS_PER_WEEK
+    def _deadlines(self) -> Deadlines:
+        """The statutory deadlines in force now, in days: a case keeps those of the day of its
+        request, so a dated action that moves one applies to the requests made from its date."""
+        p = self.params
+        return Deadlines(
+            p.decision_deadline_weeks * DAYS_PER_WEEK,
+            p.advice_deadline_weeks * DAYS_PER_WEEK,
+            p.draft_deadline_weeks * DAYS_PER_WEEK,
+            p.final_deadline_weeks * DAYS_PER_WEEK,
+        )
 
     # --- arrival -------------------------------------------------------------------------------
 
@@ -133,6 +136,7 @@ class AssessmentService:
         case.draft_hours = d["draft_hours"]()
         case.final_hours = d["final_hours"]()
         case.fast = d["fast_track"]() < self.policy.fast_track_share
+        case.due = self._deadlines()
         self.cases.append(case)
         self.open[case.seq] = case
         return case
@@ -141,7 +145,7 @@ class AssessmentService:
         """A request arrives now."""
         self.metrics.count("requests_received")
         case = self._new_case(self.env.now)
-        case.deadline = case.origin + self._decision_due
+        case.deadline = case.origin + case.due.decision
         self.requests_received_total += 1
         self.team.allocate(case)
         self._caseworker_task(case, case.decision_hours, self._decided)
@@ -154,10 +158,10 @@ class AssessmentService:
         case.deadline = (
             case.origin
             + {
-                "decision": self._decision_due,
-                "advice": self._draft_due,
-                "draft_plan": self._draft_due,
-                "final_plan": self._final_due,
+                "decision": case.due.decision,
+                "advice": case.due.draft,
+                "draft_plan": case.due.draft,
+                "final_plan": case.due.final,
             }[stage]
         )
         self.team.allocate(case)
@@ -167,7 +171,7 @@ class AssessmentService:
             # Advice was asked for when the decision fell due, not on the model's first day: restarting
             # the clocks then would hold every open case for a full advice wait and make the first
             # months' plans late whatever the service's capacity.
-            self._request_advice(case, requested_day=min(self.env.now, case.origin + self._decision_due))
+            self._request_advice(case, requested_day=min(self.env.now, case.origin + case.due.decision))
         elif stage == "draft_plan":
             self._caseworker_task(case, case.draft_hours, self._drafted)
         else:
@@ -184,7 +188,7 @@ class AssessmentService:
         now = self.env.now
         case.decision_day = now
         self.metrics.count("decisions_made")
-        if now - case.origin <= self._decision_due:
+        if now - case.origin <= case.due.decision:
             self.metrics.count("decisions_within_6_weeks")
         if case.refused:
             self.metrics.count("refusals")
@@ -199,9 +203,9 @@ class AssessmentService:
         now = self.env.now
         requested = now if requested_day is None else requested_day
         case.advice_requested_day = requested
-        case.deadline = case.origin + self._draft_due
+        case.deadline = case.origin + case.due.draft
         case.advice_waiting = 2
-        advice = AdviceRequest(self.model.next_seq(), case, requested + self._advice_due)
+        advice = AdviceRequest(self.model.next_seq(), case, requested + case.due.advice)
         self.advice_open[advice.seq] = advice
         self.advice_requests_total += 1
         self.ep_team.allocate(advice)
@@ -231,7 +235,7 @@ class AssessmentService:
             self.metrics.count("assessments_ended_no_plan")
             self._close(case, "no_plan")
             return
-        case.deadline = case.origin + self._final_due
+        case.deadline = case.origin + case.due.final
         self.env.timeout(self.params.parental_comment_days).callbacks.append(
             lambda _e, case=case: self._caseworker_task(case, case.final_hours, self._finalised)
         )
@@ -240,7 +244,7 @@ class AssessmentService:
         case = task.item
         now = self.env.now
         case.final_day = now
-        on_time = now - case.origin <= self._final_due
+        on_time = now - case.origin <= case.due.final
         m = self.metrics
         m.count("plans_issued")
         m.count("plans_issued_within_20_weeks", on_time)

@@ -634,7 +634,9 @@ class Config(Strict):
                 if any(self.teams.get(t, Team(handles=["plans"])).role != "caseworker" for t in action.teams):
                     raise ValueError(f"{where}: expected caseworker teams to merge")
                 teams = (teams - set(action.teams)) | {action.into}
-            if isinstance(action, SetParameter):
+            if isinstance(action, SetParameter) and action.parameter.startswith("teams."):
+                _check_team_lever(action.parameter, action.value, teams, where)
+            elif isinstance(action, SetParameter):
                 _check_settable(self, action.parameter, action.value, where)
         if self.uncertainty is not None:
             for path, value in zip(self.uncertainty.parameters, self.uncertainty.estimates):
@@ -775,6 +777,24 @@ def check_numeric(config: Config, dotted: str, value: float, where: str) -> None
     if not _is_number(_lever(config, dotted.split("."), dotted, where)):
         raise ValueError(f"{where}: expected {dotted!r} to be a number in the configuration")
     _check_value(config, dotted, value, where)
+
+
+def _check_team_lever(dotted: str, value: float, teams: set[str], where: str) -> None:
+    """A dated `set` of a team's lever names a team in place on its date (a merged team's new
+    name, not the names merged away) and a value within the field's bounds."""
+    parts = dotted.split(".")
+    name = parts[1] if len(parts) > 1 else ""
+    if name not in teams:
+        raise ValueError(f"{where}: expected a team in place on that date, one of {sorted(teams)}, got {name!r}")
+    if dotted != f"teams.{name}.caseload_cap_per_fte":
+        raise ValueError(
+            f"{where}: expected teams.{name}.caseload_cap_per_fte, a team's one numeric lever, got {dotted!r}"
+        )
+    try:
+        Team(handles=["plans"], caseload_cap_per_fte=value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
 
 
 def _check_settable(config: Config, dotted: str, value: float, where: str) -> None:

@@ -411,7 +411,7 @@ BAD_ACTIONS = {
     "set: outside the levers": ({"action": "set", "parameter": "policy.priority", "value": 1}, "expected a parameter under"),
     "set: missing": ({"action": "set", "parameter": "demand.no_such_lever", "value": 1}, "no parameter 'demand.no_such_lever'"),
     "set: missing team": (
-        {"action": "set", "parameter": "teams.nosuch.caseload_cap_per_fte", "value": 1}, "no parameter 'teams.nosuch"),
+        {"action": "set", "parameter": "teams.nosuch.caseload_cap_per_fte", "value": 1}, "expected a team in place on that date"),
     "set: probability 1.5": (
         {"action": "set", "parameter": "assessment.refusal_probability", "value": 1.5},
         r"refusal_probability = 1.5.*less than or equal to 1"),
