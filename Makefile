@@ -3,21 +3,36 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench constraints clean
 
-$(BIN)/.installed: pyproject.toml
+# constraints.txt pins every dependency to the versions tested (a lock file); pyproject.toml keeps
+# the compatible ranges a user's own environment may satisfy. Regenerate it after changing
+# pyproject's dependencies: `make constraints`.
+$(BIN)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[test]'
 	touch $@
 
 run: $(BIN)/.installed
 	$(BIN)/sendsim run configs/devon.yaml --out results/devon
 
-test: $(BIN)/.installed
-	$(BIN)/python -m pytest -q
+# The quality gates first (lint, format, types), then every test with branch coverage measured
+# over sim/ and a floor enforced (pyproject.toml, [tool.coverage]).
+test: lint
+	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check sim tests experiments
+	$(BIN)/ruff format --check sim tests experiments
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m sim.bench
 
+constraints:
+	rm -rf .venv-lock && $(PYTHON) -m venv .venv-lock
+	.venv-lock/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	{ echo "# Every dependency pinned to the versions the tests last passed with (make constraints regenerates it)."; .venv-lock/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf .venv-lock
+
 clean:
-	rm -rf $(VENV) results .pytest_cache
+	rm -rf $(VENV) results .pytest_cache .coverage coverage.xml
