@@ -165,7 +165,7 @@ class Demand(Strict):
 
 
 class Assessment(Strict):
-    """The 20-week EHC needs assessment; deadlines are the statutory ones in DOMAIN.md."""
+    """The 20-week EHC needs assessment; deadlines are the statutory ones in docs/domain.md."""
 
     decision_hours: HoursDist
     refusal_probability: float = Probability
@@ -344,7 +344,7 @@ class Agency(Strict):
 
 
 class CapacityResponse(Strict):
-    """Capacity that follows the workload (sim/response.py; DOMAIN.md, how services respond to
+    """Capacity that follows the workload (sim/response.py; docs/domain.md, how services respond to
     pressure): extra capacity when a team's pipeline is longer than it aims for (overtime, a
     backlog team, agency bought in), time released to other duties when it is shorter.
 

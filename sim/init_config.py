@@ -3,7 +3,7 @@
 SEN2 gives an authority's flows for a calendar year — requests, refusals, assessments, plans
 issued and on time, plans ceased — and its January census of plans in force. `draft_config` turns
 the flows of one year into a configuration that starts on 1 January of the next, with national
-defaults (DOMAIN.md, configs/example.yaml) for the effort of each step, and staffing that SEN2
+defaults (docs/domain.md, configs/example.yaml) for the effort of each step, and staffing that SEN2
 does not hold sized from caseload benchmarks and marked ``# NEEDS LOCAL INPUT``. The on-time rate
 of that year is a calibration target, not an input: it goes in the name and the header comment.
 
@@ -34,12 +34,12 @@ from sim.sen2 import DataError, Sen2, fmt_count, has_row, history
 
 GROWTH_BOUNDS = (-0.05, 0.25)  # a fit outside this is clipped: England ran at +18%/yr from 2021
 DEFAULT_GROWTH = 0.08  # configs/example.yaml, when fewer than two years of requests are published
-NATIONAL_REFUSAL = 0.24  # 22-25% (DOMAIN.md)
-NATIONAL_NO_PLAN = 0.055  # 5-6% (DOMAIN.md)
-NATIONAL_EXCEPTIONS = 0.06  # ~6% of plans (DOMAIN.md)
-NATIONAL_CEASING = 0.07  # ~7% of the stock a year (DOMAIN.md)
+NATIONAL_REFUSAL = 0.24  # 22-25% (docs/domain.md)
+NATIONAL_NO_PLAN = 0.055  # 5-6% (docs/domain.md)
+NATIONAL_EXCEPTIONS = 0.06  # ~6% of plans (docs/domain.md)
+NATIONAL_CEASING = 0.07  # ~7% of the stock a year (docs/domain.md)
 CEASED_AT_REVIEW = 0.01  # the review outcome `cease` below: ceasing outside a review is the rest
-TRANSFERS_IN = 0.015  # national (DOMAIN.md)
+TRANSFERS_IN = 0.015  # national (docs/domain.md)
 OUTCOMES = {"maintain": 0.51, "amend": 0.48, "cease": 0.01}  # national 2024, "no outcome" as maintain
 
 HOURS_PER_WEEK = 37.0
@@ -52,9 +52,9 @@ WORKING_WEEKS = 52 - (LEAVE_DAYS + SICKNESS_SPELLS * SPELL_DAYS) / 5
 TARGET_UTILISATION = 0.85
 CASEWORK_SHARE = 0.8  # configs/example.yaml
 EP_CASEWORK_SHARE = 0.6  # configs/example.yaml
-ASSESSMENT_CASELOAD = 55  # open assessments per caseworker: national 50-60 (DOMAIN.md)
-REVIEW_CASELOAD = 200  # plans per caseworker: national ~200, the aim (DOMAIN.md)
-AGENCY_CAP_SHARE = 0.15  # agency cover at most ~15% of caseworker FTE: children's social work 17.8% (DOMAIN.md)
+ASSESSMENT_CASELOAD = 55  # open assessments per caseworker: national 50-60 (docs/domain.md)
+REVIEW_CASELOAD = 200  # plans per caseworker: national ~200, the aim (docs/domain.md)
+AGENCY_CAP_SHARE = 0.15  # agency cover at most ~15% of caseworker FTE: children's social work 17.8% (docs/domain.md)
 
 # Devon's shape from its 2018-19 FOI quarters (configs/devon.yaml); SEN2 has no months.
 SEASONAL = [1.12, 1.12, 1.13, 0.90, 1.00, 0.98, 0.98, 0.60, 0.98, 1.06, 1.10, 1.03]
@@ -84,7 +84,7 @@ def _lognormal(mean: float, cv: float) -> dict[str, Any]:
 
 
 # Effort of each step (hours) from configs/example.yaml: the DfE time-on-plans research split
-# across the steps (DOMAIN.md), with assumptions where no source splits it.
+# across the steps (docs/domain.md), with assumptions where no source splits it.
 EFFORT = {
     "decision_hours": (_lognormal(3.0, 0.6), "assumption: part of DfE 11.3 h case officer + 9.9 h manager (as configs/example.yaml)"),
     "ep_advice_hours": (_lognormal(17.4, 0.5), "DfE time-on-plans research: EP + principal EP 17.4 h per plan"),
@@ -92,7 +92,7 @@ EFFORT = {
     "exception_delay_weeks": ({"dist": "uniform", "low": 4, "high": 10}, "assumption: the 4-week minimum of an exception, up to a term"),
     "draft_plan_hours": (_lognormal(9.0, 0.7), "assumption: most of DfE case officer 11.3 h + manager 9.9 h (as configs/example.yaml)"),
     "final_plan_hours": (_lognormal(3.0, 0.6), "assumption (as configs/example.yaml)"),
-    "review_hours": (_lognormal(3.0, 0.6), "assumption: no source for hours per review (DOMAIN.md)"),
+    "review_hours": (_lognormal(3.0, 0.6), "assumption: no source for hours per review (docs/domain.md)"),
     "review_decision_hours": (_lognormal(1.0, 0.5), "assumption"),
     "amendment_hours": (_lognormal(2.5, 0.6), "assumption"),
     "amendment_final_hours": (_lognormal(1.0, 0.5), "assumption"),
@@ -249,7 +249,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         )
     else:
         refusal = NATIONAL_REFUSAL
-        refusal_note = "national 22-25% (DOMAIN.md): SEN2 refusals not published"
+        refusal_note = "national 22-25% (docs/domain.md): SEN2 refusals not published"
         notes.append(f"refusals not published for {y}: the national 24% used")
     assessments, no_plan_n = get("assessments"), get("no_plan")
     if assessments and no_plan_n is not None:
@@ -257,7 +257,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         no_plan_note = f"SEN2 {y}: {fmt_count(no_plan_n)} of {fmt_count(assessments)} assessments ended with no plan"
     else:
         no_plan = NATIONAL_NO_PLAN
-        no_plan_note = "national 5-6% (DOMAIN.md): SEN2 assessment outcomes not published"
+        no_plan_note = "national 5-6% (docs/domain.md): SEN2 assessment outcomes not published"
         notes.append(f"assessment outcomes not published for {y}: the national 5.5% no-plan share used")
     issued, issued_ex = get("plans_issued"), get("plans_issued_ex")
     if issued and issued_ex is not None:
@@ -265,7 +265,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         exception_note = f"SEN2 {y}: {fmt_count(issued - issued_ex)} of {fmt_count(issued)} plans had an exception"
     else:
         exceptions = NATIONAL_EXCEPTIONS
-        exception_note = "national ~6% (DOMAIN.md): SEN2 plans issued not published"
+        exception_note = "national ~6% (docs/domain.md): SEN2 plans issued not published"
     refusal, no_plan, exceptions = round(refusal, 3), round(no_plan, 3), round(exceptions, 3)
     if issued is not None and no_plan_n is not None:
         refused = not_assess if not_assess is not None else requests * refusal
@@ -339,7 +339,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
         )
     else:
         ceasing = NATIONAL_CEASING - CEASED_AT_REVIEW
-        ceasing_note = "national ~7%/yr (DOMAIN.md), less the 1% ceased at review: no census balance or ceased plans up to the year"
+        ceasing_note = "national ~7%/yr (docs/domain.md), less the 1% ceased at review: no census balance or ceased plans up to the year"
         notes.append(f"no census balance or ceased plans for {name} up to {y}: the national ~7% a year used")
     ceasing = round(float(ceasing), 3)
     from_data.append(("plans.ceasing_rate_per_year", f"{ceasing:.3f} ({ceasing_note})"))
@@ -456,7 +456,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     header = [
         f"{name} SEND 0-25 service from {start.day} {start:%B %Y}, drafted by `sendsim init` from DfE SEN2 calendar year {y}.",
         f'Source: DfE SEN2 "Education, health and care plans" (OGL v3.0), read from {sen2.folder}.',
-        'Each figure says where it comes from: "SEN2" (read from the files), DOMAIN.md or DfE (national',
+        'Each figure says where it comes from: "SEN2" (read from the files), docs/domain.md or DfE (national',
         'figures), "assumption" (no source), or NEEDS LOCAL INPUT: SEN2 does not hold it, and the service\'s',
         "own figure should replace the draft before the results are used.",
         "",
@@ -639,7 +639,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "demand:",
         _line(2, "requests_per_month", d["requests_per_month"], why["requests"]),
         _line(2, "growth_per_year", d["growth_per_year"], why["growth"]),
-        "  # January..December; assumption: Devon's shape (2018-19 FOI quarters, DOMAIN.md); SEN2 has no months",
+        "  # January..December; assumption: Devon's shape (2018-19 FOI quarters, docs/domain.md); SEN2 has no months",
         _line(2, "seasonal_profile", d["seasonal_profile"]),
         "",
         "assessment:",
@@ -657,7 +657,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "",
         "plans:",
         _line(2, "ceasing_rate_per_year", p["ceasing_rate_per_year"], why["ceasing"]),
-        _line(2, "transfers_in_rate_per_year", p["transfers_in_rate_per_year"], "national (DOMAIN.md)"),
+        _line(2, "transfers_in_rate_per_year", p["transfers_in_rate_per_year"], "national (docs/domain.md)"),
         _line(2, "review_interval_months", p["review_interval_months"], "statutory"),
         _line(2, "review_release_weeks", p["review_release_weeks"], "assumption"),
         _line(2, "earliest_meeting_weeks", p["earliest_meeting_weeks"], "notice goes out 2 weeks before the meeting"),
@@ -665,7 +665,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(2, "review_decision_hours", p["review_decision_hours"], EFFORT["review_decision_hours"][1], 58),
         _line(2, "outcomes", p["outcomes"], 'national 2024; "no outcome" counted as maintain', 58),
         _line(2, "amendment_hours", p["amendment_hours"], EFFORT["amendment_hours"][1], 58),
-        _line(2, "amendment_comment_days", p["amendment_comment_days"], "15 days for comment (DOMAIN.md)", 58),
+        _line(2, "amendment_comment_days", p["amendment_comment_days"], "15 days for comment (docs/domain.md)", 58),
         _line(2, "amendment_final_hours", p["amendment_final_hours"], EFFORT["amendment_final_hours"][1], 58),
         "",
         "initial_state:",
@@ -703,13 +703,13 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         "",
         "# NEEDS LOCAL INPUT: SEN2 holds no staffing. The counts below are sized from benchmarks so that",
         "# the draft runs, and should be replaced by the staff in post (FTE, contract) by team.",
-        f"# Assessment: {why['open_total']:,} open cases / {ASSESSMENT_CASELOAD} per caseworker (national 50-60, DOMAIN.md) = "
+        f"# Assessment: {why['open_total']:,} open cases / {ASSESSMENT_CASELOAD} per caseworker (national 50-60, docs/domain.md) = "
         f"{why['by_caseload']:.1f}; hours: {why['assessment_hours']:,.0f} h a year",
         f"#   ({why['requests_n']:,.0f} decisions x {_mean('decision_hours')} h + {why['assessed_v']:.0%} assessed x "
         f"{_mean('draft_plan_hours')} h + plans x {_mean('final_plan_hours')} h) / {cw:,.0f} h per FTE = {why['by_hours']:.1f}; the larger, rounded up.",
         f"#   Hours per FTE: {HOURS_PER_WEEK:g} h x casework share x {WORKING_WEEKS:.1f} weeks at work (the absence below)",
         f"#   x {TARGET_UTILISATION:.0%} busy (assumption: a queue ~100% busy never clears).",
-        f"# Review: {raw['initial_state']['plans_in_force']:,} plans / {REVIEW_CASELOAD} per caseworker (national aim, DOMAIN.md) = "
+        f"# Review: {raw['initial_state']['plans_in_force']:,} plans / {REVIEW_CASELOAD} per caseworker (national aim, docs/domain.md) = "
         f"{why['review_by_caseload']:.1f}; hours: {REVIEW_HOURS_PER_PLAN:.2f} h a plan a year",
         f"#   / {cw:,.0f} h per FTE = {why['review_by_hours']:.1f}; the larger, rounded up.",
         f"# EPs: {why['ep_demand']:,.0f} h of advice a year ({why['requests_n'] * why['assessed_v']:,.0f} assessments x "
@@ -733,7 +733,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
             6,
             "permanent_leaving_rate_per_year",
             cwr["permanent_leaving_rate_per_year"],
-            "national children's social work turnover 2023 (DOMAIN.md)",
+            "national children's social work turnover 2023 (docs/domain.md)",
             46,
         ),
         _line(6, "agency_leaving_rate_per_year", cwr["agency_leaving_rate_per_year"], "assumption", 46),
@@ -741,11 +741,11 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
             6,
             "salary_per_year",
             cwr["salary_per_year"],
-            "assumption: ~£22-24/h permanent pay (DOMAIN.md); NEEDS LOCAL INPUT",
+            "assumption: ~£22-24/h permanent pay (docs/domain.md); NEEDS LOCAL INPUT",
             46,
         ),
         _line(6, "on_cost_share", cwr["on_cost_share"], "assumption", 46),
-        _line(6, "agency_hourly_rate", cwr["agency_hourly_rate"], "up to £44/h (DOMAIN.md)", 46),
+        _line(6, "agency_hourly_rate", cwr["agency_hourly_rate"], "up to £44/h (docs/domain.md)", 46),
         _line(
             6,
             "agency_cap_fte",
@@ -768,7 +768,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
             4,
             "reference_caseload_per_fte",
             w["pressure"]["reference_caseload_per_fte"],
-            "national 50-60 and 200 (DOMAIN.md); none for EPs (no source)",
+            "national 50-60 and 200 (docs/domain.md); none for EPs (no source)",
             76,
         ),
         _line(2, "handover_hours_per_item", w["handover_hours_per_item"], "assumption", 46),
@@ -777,7 +777,7 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
             4,
             "sickness_spells_per_year",
             w["absence"]["sickness_spells_per_year"],
-            "9.02 days a year in spells of ~4.5 days (DOMAIN.md)",
+            "9.02 days a year in spells of ~4.5 days (docs/domain.md)",
             62,
         ),
         _line(4, "sickness_spell_working_days", w["absence"]["sickness_spell_working_days"], "assumption", 62),
@@ -791,10 +791,10 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
         _line(2, "new_starters", w["new_starters"], "assumption; seed recommendation 7 protects new staff's caseloads"),
         "  recruitment:",
         _line(4, "enabled", rec["enabled"], "", 66),
-        _line(4, "campaign_weeks", rec["campaign_weeks"], "public sector 4-24 weeks, median ~10 (DOMAIN.md)", 66),
+        _line(4, "campaign_weeks", rec["campaign_weeks"], "public sector 4-24 weeks, median ~10 (docs/domain.md)", 66),
         _line(4, "fill_probability", rec["fill_probability"], "assumption; NEEDS LOCAL INPUT", 66),
         _line(4, "readvertise_weeks", rec["readvertise_weeks"], "assumption", 66),
-        _line(4, "starter_notice_weeks", rec["starter_notice_weeks"], "DOMAIN.md", 66),
+        _line(4, "starter_notice_weeks", rec["starter_notice_weeks"], "docs/domain.md", 66),
         _line(4, "cost_per_campaign", rec["cost_per_campaign"], "assumption", 66),
         _line(2, "agency", w["agency"], "assumption"),
         _line(2, "capacity_response", w["capacity_response"], "national defaults (docs/fidelity.md)"),

@@ -2,7 +2,7 @@
 to other duties when the pipeline runs short.
 
 Real services are not a fixed set of servers working a queue. When work piles up, managers buy
-overtime, set up backlog teams and bring in agency staff beyond the vacancies (DOMAIN.md, "How
+overtime, set up backlog teams and bring in agency staff beyond the vacancies (docs/domain.md, "How
 services respond to pressure": Devon's backlog team of six interims); when the pipeline is short,
 the same people's time goes to other duties (tribunals, reviews, training). Each month every
 team compares the pipeline it holds with the one it aims for:

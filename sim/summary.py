@@ -76,7 +76,7 @@ def yearly_table(metrics: pd.DataFrame) -> pd.DataFrame:
 
 # --- over replications ---------------------------------------------------------------------------
 
-NATIONAL_ON_TIME_2022 = 0.492  # DOMAIN.md: England's 20-week rate, 2022
+NATIONAL_ON_TIME_2022 = 0.492  # docs/domain.md: England's 20-week rate, 2022
 HEADLINE = ("On-time rate", "Open > 30 wks", "Reviews overdue")
 
 

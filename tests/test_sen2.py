@@ -378,7 +378,7 @@ def test_init_bad_data_file_exits_2_naming_file_and_column(sen2_dir, tmp_path):
 
 @pytest.mark.skipif(not (REAL_SEN2 / "requests.csv").exists(), reason="the DfE SEN2 release is not present")
 def test_devon_history_matches_domain_figures():
-    """Devon's SEN2 figures as DOMAIN.md quotes them."""
+    """Devon's SEN2 figures as docs/domain.md quotes them."""
     h = history(read_sen2(REAL_SEN2), "Devon")
     assert h.loc[2019:2022, "requests"].tolist() == [1666, 1693, 1745, 2017]
     assert h.loc[2019:2023, "plans_in_force_january"].tolist() == [5162, 6474, 7295, 7926, 8400]
