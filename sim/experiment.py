@@ -25,8 +25,9 @@ import pandas as pd
 from sim.config import Config, dump_config, parse_config
 from sim.files import ConfigError, read_text, read_yaml
 from sim.parallel import Staging, fingerprint
+from sim.provenance import git_commit, package_version, provenance
 from sim.replications import BASE, default_jobs, replication_seed, run_replications
-from sim.runner import atomic_folder, git_commit, package_version
+from sim.runner import atomic_folder
 from sim.stats import monthly_summary
 from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
@@ -96,25 +97,22 @@ def provenance_for(
     **extra: Any,
 ) -> dict[str, Any]:
     finished = dt.datetime.now(dt.UTC)
-    return {
-        "package": "sendsim",
-        "version": package_version(),
-        "config": config_path,
-        "config_name": config.name,
-        "scenarios": scenarios,
-        "seed": seed,
-        "replications": reps,
-        "replication_seeds": [replication_seed(seed, r) for r in range(reps)],
-        "months": months or config.months,
-        "start_date": config.start_date.isoformat(),
-        "jobs": jobs,
-        "target_on_time_rate": target,
-        "git_commit": git_commit(),
-        "started": (finished - dt.timedelta(seconds=wall_seconds)).isoformat(timespec="seconds"),
-        "finished": finished.isoformat(timespec="seconds"),
-        "wall_seconds": round(wall_seconds, 3),
+    return provenance(
+        config=config_path,
+        config_name=config.name,
+        scenarios=scenarios,
+        seed=seed,
+        replications=reps,
+        replication_seeds=[replication_seed(seed, r) for r in range(reps)],
+        months=months or config.months,
+        start_date=config.start_date.isoformat(),
+        jobs=jobs,
+        target_on_time_rate=target,
+        started=(finished - dt.timedelta(seconds=wall_seconds)).isoformat(timespec="seconds"),
+        finished=finished.isoformat(timespec="seconds"),
+        wall_seconds=round(wall_seconds, 3),
         **extra,
-    }
+    )
 
 
 def summarise(config: Config, results: pd.DataFrame, provenance: dict[str, Any]) -> ExperimentResults:

@@ -321,7 +321,7 @@ def run_national(
 def national_job(model: NationalModel, seed: int | None, months: int | None) -> dict[str, Any]:
     """What an authority's run depends on, for resuming (every service, the seed, the horizon)."""
     from sim.config import dump_config
-    from sim.runner import git_commit, package_version
+    from sim.provenance import git_commit, package_version
 
     services = "".join(f"{name}\n{dump_config(config)}" for name, config in model.services())
     return {
@@ -366,12 +366,12 @@ def write_national(result: NationalResult, model: NationalModel, out_dir: str | 
     """National and per-authority measures, and what repeats the run, written atomically: the
     folder's config.yaml names the template and the authorities table (as scaled) beside it."""
     import json
-    import platform
 
     import yaml
 
     from sim.config import dump_config
-    from sim.runner import atomic_folder, git_commit, package_version
+    from sim.provenance import provenance
+    from sim.runner import atomic_folder
 
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:
@@ -401,22 +401,17 @@ def write_national(result: NationalResult, model: NationalModel, out_dir: str | 
             yaml.safe_dump(repeat.model_dump(mode="json", exclude_none=True), sort_keys=False, allow_unicode=True),
             encoding="utf-8",
         )
-        provenance = {
-            "package": "sendsim",
-            "version": package_version(),
-            "config": model.source,
-            "config_name": result.name,
-            "authorities": len(model.authorities),
-            "seed": result.seed,
-            "start_date": result.start_date.isoformat(),
-            "months": result.months,
-            "git_commit": git_commit(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "wall_seconds": round(result.wall_seconds, 3),
-            "simulation_cpu_seconds": round(result.cpu_seconds, 3),
-            "events": result.events,
-            "jobs": result.jobs,
-        }
-        (staging / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
+        record = provenance(
+            config=model.source,
+            config_name=result.name,
+            authorities=len(model.authorities),
+            seed=result.seed,
+            start_date=result.start_date.isoformat(),
+            months=result.months,
+            wall_seconds=round(result.wall_seconds, 3),
+            simulation_cpu_seconds=round(result.cpu_seconds, 3),
+            events=result.events,
+            jobs=result.jobs,
+        )
+        (staging / "provenance.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return out_dir

@@ -10,15 +10,12 @@ import datetime as dt
 import gc
 import json
 import os
-import platform
 import shutil
-import subprocess
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +23,7 @@ import pandas as pd
 
 from sim.config import Config, dump_config, load_config, parse_config, resolve_scenario
 from sim.model import Model
+from sim.provenance import provenance as make_provenance
 
 CASE_STEPS = ("decision", "advice_requested", "ep_advice", "advice", "draft", "final", "end")
 
@@ -166,41 +164,19 @@ def vacancy_frame(model: Model) -> pd.DataFrame:
     )
 
 
-def git_commit() -> str | None:
-    try:
-        out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
-        )
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return out.stdout.strip() or None if out.returncode == 0 else None
-
-
-def package_version() -> str:
-    try:
-        return metadata.version("sendsim")
-    except metadata.PackageNotFoundError:
-        return "unknown"
-
-
 def provenance(result: Result, config_path: str | None = None) -> dict[str, Any]:
-    return {
-        "package": "sendsim",
-        "version": package_version(),
-        "config": config_path,
-        "config_name": result.config.name,
-        "scenario": result.config.scenario or "base",
-        "seed": result.seed,
-        "start_date": result.config.start_date.isoformat(),
-        "months": result.months,
-        "git_commit": git_commit(),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "started": result.started.isoformat(timespec="seconds"),
-        "finished": (result.started + dt.timedelta(seconds=result.wall_seconds)).isoformat(timespec="seconds"),
-        "wall_seconds": round(result.wall_seconds, 3),
-        "events": result.events,
-    }
+    return make_provenance(
+        config=config_path,
+        config_name=result.config.name,
+        scenario=result.config.scenario or "base",
+        seed=result.seed,
+        start_date=result.config.start_date.isoformat(),
+        months=result.months,
+        started=result.started.isoformat(timespec="seconds"),
+        finished=(result.started + dt.timedelta(seconds=result.wall_seconds)).isoformat(timespec="seconds"),
+        wall_seconds=round(result.wall_seconds, 3),
+        events=result.events,
+    )
 
 
 def check_out_dir(out_dir: Path) -> None:
