@@ -55,6 +55,7 @@ from scipy import optimize, stats
 from sim.actions import set_live
 from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, dump_config, parse_config
 from sim.estimate import open_assessments, withdrawal_share
+from sim.measures import over_a_period
 from sim.parallel import process_pool
 from sim.runner import run, simulate
 from sim.uncertainty import from_free, to_free
@@ -74,17 +75,13 @@ def _nanvar(values, axis=None, ddof=0):
         return np.nanvar(values, axis=axis, ddof=ddof)
 
 
-# measure -> (how a period aggregates the monthly metric, the metric)
-MEASURES = {
-    "plans_issued": ("sum", "plans_issued"),
-    "requests_received": ("sum", "requests_received"),
-    "refusals": ("sum", "refusals"),
-    "assessments_ended_no_plan": ("sum", "assessments_ended_no_plan"),
-    "plans_in_force": ("last", "plans_in_force"),
-    "assessments_open_over_30_weeks": ("last", "assessments_open_over_30_weeks"),
-    "assessments_open_over_52_weeks": ("last", "assessments_open_over_52_weeks"),
-    "on_time_rate": ("rate", ("plans_issued_within_20_weeks", "plans_issued")),
-}
+# the moments a calibration can fit -> (how a period aggregates the monthly metric, the metric),
+# as sim/measures.py declares them
+MOMENTS = (
+    "plans_issued", "requests_received", "refusals", "assessments_ended_no_plan", "plans_in_force",
+    "assessments_open_over_30_weeks", "assessments_open_over_52_weeks", "on_time_rate",
+)  # fmt: skip
+MEASURES = {name: over_a_period(name) for name in MOMENTS}
 CAPACITY = "assessment.effort_scale"
 FAST_TRACK = "policy.fast_track_share"
 # fitted for each published year: (path, scale, low, high)

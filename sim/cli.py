@@ -14,6 +14,7 @@ from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
 from sim.files import check_writable, load_yaml, read_text
+from sim.measures import ON_TIME, label
 from sim.runner import check_out_dir, run, write_result
 from sim.summary import format_measure as _fmt
 from sim.summary import yearly_table
@@ -649,15 +650,16 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     )
 
 
+# the yearly figures (sim/measures.py) an experiment's table shows, in this order
 KPI_ROWS = (
-    "On-time rate",
-    "Open > 20 wks",
-    "Open > 30 wks",
-    "Open > 52 wks",
-    "Reviews overdue",
-    "Caseworker FTE in post",
-    "Agency share of caseworkers",
-    "Cost (£)",
+    "on_time_rate",
+    "assessments_open_over_20_weeks",
+    "assessments_open_over_30_weeks",
+    "assessments_open_over_52_weeks",
+    "reviews_overdue",
+    "caseworker_fte_in_post",
+    "caseworker_agency_share",
+    "cost_total",
 )
 
 
@@ -681,7 +683,7 @@ def _kpi_view(experiment) -> Table:
             cells = []
             for year in years:
                 if measure.startswith("P("):
-                    hit = rows[(rows["year"] == year) & (rows["measure"] == "On-time rate")]
+                    hit = rows[(rows["year"] == year) & (rows["measure"] == ON_TIME)]
                     cells.append("–" if hit.empty else f"{hit['p_reaches_target'].iloc[0]:.0%}")
                     continue
                 hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
@@ -691,8 +693,8 @@ def _kpi_view(experiment) -> Table:
                 r = hit.iloc[0]
                 # the range of outcomes, not the confidence interval of the mean
                 cells.append(f"{_fmt(measure, r['mean'])} [{_fmt(measure, r['p5'])}, {_fmt(measure, r['p95'])}]")
-            label = measure if not measure.startswith("P(") else f"P(on time ≥ {target:.1%})"
-            view.add_row(scenario if measure == KPI_ROWS[0] else "", label, *cells)
+            shown = label(measure) if not measure.startswith("P(") else f"P(on time ≥ {target:.1%})"
+            view.add_row(scenario if measure == KPI_ROWS[0] else "", shown, *cells)
         view.add_section()
     return view
 
@@ -719,7 +721,7 @@ def _difference_view(experiment) -> Table:
                     f"{_fmt(measure, r['difference'], signed=True)} "
                     f"[{_fmt(measure, r['ci_low'], signed=True)}, {_fmt(measure, r['ci_high'], signed=True)}]"
                 )
-            view.add_row(scenario if measure == KPI_ROWS[0] else "", measure, *cells)
+            view.add_row(scenario if measure == KPI_ROWS[0] else "", label(measure), *cells)
         view.add_section()
     return view
 
@@ -732,7 +734,7 @@ def _table(metrics, name: str) -> Table:
     for year, row in table.iterrows():
         view.add_column(str(year) if row["to"].startswith("Dec") else f"{year} (to {row['to']})", justify="right")
     for measure in table.columns.drop("to"):
-        view.add_row(measure, *(_fmt(measure, v) for v in table[measure]))
+        view.add_row(label(measure), *(_fmt(measure, v) for v in table[measure]))
     return view
 
 

@@ -13,40 +13,15 @@ import numpy as np
 import pandas as pd
 
 from sim.clock import Calendar
-from sim.config import CONTRACTS, ROLES
+from sim.config import ROLES
+from sim.measures import counts, rates, undeclared
 
-# counts that are reported every month, zero when nothing happened
-COUNTS = (
-    "requests_received", "decisions_made", "decisions_within_6_weeks", "refusals", "requests_withdrawn",
-    "assessments_ended_no_plan", "plans_issued", "plans_issued_within_20_weeks",
-    "plans_issued_excluding_exceptions", "plans_issued_within_20_weeks_excluding_exceptions",
-    "plans_ceased", "plans_ceased_at_review", "plans_transferred_in",
-    "reviews_due", "reviews_completed", "reviews_completed_late", "review_decisions",
-    "review_decisions_within_4_weeks", "review_decisions_maintain", "review_decisions_amend",
-    "amendments_finalised", "amendments_within_8_weeks",
-    "campaigns_started", "campaigns_failed", "hires_accepted", "actions_applied",
-    *(f"{flow}.{role}.{contract}" for flow in ("starters_fte", "leavers_fte", "resignations_fte")
-      for role in ROLES for contract in CONTRACTS),
-    *(f"conversions_fte.{role}" for role in ROLES),
-)  # fmt: skip
-# rate name -> (numerator, denominator), both counts in the same month
-RATES = {
-    "on_time_rate": ("plans_issued_within_20_weeks", "plans_issued"),
-    "on_time_rate_excluding_exceptions": (
-        "plans_issued_within_20_weeks_excluding_exceptions",
-        "plans_issued_excluding_exceptions",
-    ),
-    "decisions_within_6_weeks_rate": ("decisions_within_6_weeks", "decisions_made"),
-    "review_decisions_within_4_weeks_rate": ("review_decisions_within_4_weeks", "review_decisions"),
-    "amendments_within_8_weeks_rate": ("amendments_within_8_weeks", "amendments_finalised"),
-    "cost_per_plan_issued": ("cost_total", "plans_issued"),
-}
+# declared in sim/measures.py: the counts reported every month (zero when nothing happened) and
+# the rates derived from them, of the month and of the year to date (reset each January)
+COUNTS = counts()
+RATES = rates()
+YTD_RATES = rates(year_to_date=True)
 # stocks read once, at the start of the reported period, are named "..._at_start"
-# year-to-date rates, reset each January
-YTD_RATES = {
-    "on_time_rate_ytd": RATES["on_time_rate"],
-    "on_time_rate_ytd_excluding_exceptions": RATES["on_time_rate_excluding_exceptions"],
-}
 
 
 class MonthlyMetrics:
@@ -89,7 +64,11 @@ class MonthlyMetrics:
 
 def derive(wide: pd.DataFrame, calendar: Calendar, warm_up_months: int = 0) -> pd.DataFrame:
     """From the raw monthly values to the tidy table of measures: counts nobody made are 0, rates
-    come from their counts, the warm-up is dropped."""
+    come from their counts, the warm-up is dropped. A name sim/measures.py does not declare is
+    an error: every measure is declared once, with its unit and how it adds up."""
+    unknown = undeclared(wide.columns)
+    if unknown:
+        raise ValueError(f"measures counted but not declared in sim/measures.py: {', '.join(unknown)}")
     # counts are zero when nothing happened; a stock or ratio nobody measured stays missing
     wide = wide.reindex(columns=[*wide.columns, *(c for c in COUNTS if c not in wide)])
     counted = [c for c in wide.columns if c in COUNTS]

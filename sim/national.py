@@ -29,6 +29,7 @@ import pandas as pd
 from sim.clock import Calendar
 from sim.config import Config, ConfigError, National, parse_config, parse_national, read_yaml
 from sim.files import read_text
+from sim.measures import BY_ID, family
 from sim.metrics import derive, ratio
 from sim.parallel import Staging, default_jobs, fingerprint, run_all
 
@@ -344,16 +345,18 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     measured = sum(f.notna().astype(int) for f in aligned)
     total = total.where(measured > 0)  # nobody measured it: missing, not 0
     for column in columns:
-        kind, _, rest = column.partition(".")
-        if kind == "caseload_per_fte_mean":
-            # items per FTE = items / FTE; each authority's items are its mean times its FTE
-            items = sum((f[column] * f[f"fte_in_post.{rest}"]).fillna(0.0) for f in aligned)
-            total[column] = ratio(items, total[f"fte_in_post.{rest}"])
-        elif kind == "caseload_per_fte_p90":
+        base, rest = family(column)
+        how = BY_ID[base]
+        if how.over_authorities == "weighted":
+            # e.g. items per FTE = items / FTE, each authority's items its mean times its FTE
+            weight = f"{how.weight}.{rest}"
+            weighted = sum((f[column] * f[weight]).fillna(0.0) for f in aligned)
+            total[column] = ratio(weighted, total[weight])
+        elif how.over_authorities == "none":  # a percentile cannot be added up
             total[column] = math.nan
-        elif kind == "utilisation":
+        elif base == "utilisation":
             total[column] = ratio(total[f"casework_hours.{rest}"], total[f"casework_capacity_hours.{rest}"])
-        elif kind == "agency_share":
+        elif base == "agency_share":
             agency = total[f"fte_in_post.{rest}.agency"]
             total[column] = ratio(agency, agency + total[f"fte_in_post.{rest}.permanent"])
     return total

@@ -17,15 +17,19 @@ import pandas as pd
 
 from sim.config import dump_config
 from sim.experiment import ExperimentResults, load_results
+from sim.measures import ON_TIME, label
 from sim.plots import charts_for, make_plots, with_derived
 from sim.summary import format_measure as _fmt
 from sim.summary import yearly_by_rep
 
+# the yearly figures (sim/measures.py) the report's tables show, in this order
 KPI_MEASURES = (
-    "On-time rate", "Plans issued", "Open > 20 wks", "Open > 30 wks", "Open > 52 wks", "Reviews overdue",
-    "Plans in force", "Caseworker FTE in post", "Agency share of caseworkers", "Vacancies (FTE, all teams)",
-    "Caseworker turnover rate (12 months)", "Cost (£)", "Cost per plan issued (£)",
+    "on_time_rate", "plans_issued", "assessments_open_over_20_weeks", "assessments_open_over_30_weeks",
+    "assessments_open_over_52_weeks", "reviews_overdue", "plans_in_force", "caseworker_fte_in_post",
+    "caseworker_agency_share", "vacancies_fte_all_teams", "caseworker_turnover_12_months", "cost_total",
+    "cost_per_plan_issued",
 )  # fmt: skip
+BACKLOG, OVERDUE, COST = "assessments_open_over_30_weeks", "reviews_overdue", "cost_total"
 
 STYLE = """
 body { font-family: Georgia, 'Times New Roman', serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
@@ -58,7 +62,7 @@ def headline(experiment: ExperimentResults) -> list[str]:
         name = "the base plan" if scenario == "base" else f"plan “{scenario}”"
         reached = None
         for year, group in rows.groupby("year"):
-            hits = int((group["On-time rate"] >= target).sum())
+            hits = int((group[ON_TIME] >= target).sum())
             if hits * 2 >= n:  # in at least half of the runs
                 reached = (year, hits)
                 break
@@ -69,7 +73,7 @@ def headline(experiment: ExperimentResults) -> list[str]:
                 f"in calendar year {year} in {hits} of {n} runs."
             )
         else:
-            best = rows.groupby("year")["On-time rate"].median()
+            best = rows.groupby("year")[ON_TIME].median()
             if best.notna().any() and best.max() > 0.005:
                 best_text = f" The best year is {best.idxmax()}, with a median of {best.max():.1%}."
             else:
@@ -80,8 +84,8 @@ def headline(experiment: ExperimentResults) -> list[str]:
             )
         last_year = rows["year"].max()
         last = rows[rows["year"] == last_year]
-        backlog = last["Open > 30 wks"]
-        overdue = last["Reviews overdue"]
+        backlog = last[BACKLOG]
+        overdue = last[OVERDUE]
         sentences[-1] += (
             f" At the end of {last['to'].iloc[0]} it leaves {backlog.median():,.0f} assessments open over 30 weeks "
             f"(90% of runs between {backlog.quantile(0.05):,.0f} and {backlog.quantile(0.95):,.0f}) and "
@@ -91,20 +95,19 @@ def headline(experiment: ExperimentResults) -> list[str]:
     if not diffs.empty:
         last_year = diffs["year"].max()
         for scenario in [s for s in experiment.scenarios if s != "base"]:
-            cost = diffs[
-                (diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Cost (£)")
-            ]
+            cost = diffs[(diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == COST)]
             backlog = diffs[
-                (diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == "Open > 30 wks")
+                (diffs["scenario"] == scenario) & (diffs["year"] == last_year) & (diffs["measure"] == BACKLOG)
             ]
             if cost.empty or backlog.empty:
                 continue
             c, b = cost.iloc[0], backlog.iloc[0]
             sentences.append(
                 f"Compared with the base, plan “{scenario}” changes the {last_year} cost by "
-                f"{_fmt('£', c['difference'], True)} (95% CI {_fmt('£', c['ci_low'], True)} to {_fmt('£', c['ci_high'], True)}) "
-                f"and the assessments open over 30 weeks at the year's end by {_fmt('n', b['difference'], True)} "
-                f"({_fmt('n', b['ci_low'], True)} to {_fmt('n', b['ci_high'], True)})."
+                f"{_fmt(COST, c['difference'], True)} (95% CI {_fmt(COST, c['ci_low'], True)} to "
+                f"{_fmt(COST, c['ci_high'], True)}) and the assessments open over 30 weeks at the year's end by "
+                f"{_fmt(BACKLOG, b['difference'], True)} ({_fmt(BACKLOG, b['ci_low'], True)} to "
+                f"{_fmt(BACKLOG, b['ci_high'], True)})."
             )
     return sentences
 
@@ -133,7 +136,7 @@ def _estimate_rows(table: pd.DataFrame, years: list, value: str, signed: bool) -
                 f"<td>{_fmt(measure, r[value], signed)}{spread}<span class='ci'>mean's 95% CI "
                 f"[{_fmt(measure, low, signed)}, {_fmt(measure, r['ci_high'], signed)}]</span></td>"
             )
-        rows.append(f"<tr><td>{html.escape(measure)}</td>{''.join(cells)}</tr>")
+        rows.append(f"<tr><td>{html.escape(label(measure))}</td>{''.join(cells)}</tr>")
     return rows
 
 
@@ -166,7 +169,7 @@ def _kpi_table(experiment: ExperimentResults, scenario: str) -> str:
     target = experiment.provenance.get("target_on_time_rate", 0.492)
     cells = []
     for year in years:
-        hit = kpis[(kpis["year"] == year) & (kpis["measure"] == "On-time rate")]
+        hit = kpis[(kpis["year"] == year) & (kpis["measure"] == ON_TIME)]
         cells.append(f"<td>{'–' if hit.empty else format(hit['p_reaches_target'].iloc[0], '.0%')}</td>")
     body.append(f"<tr><td>Share of runs with on-time rate ≥ {target:.1%}</td>{''.join(cells)}</tr>")
     return (

@@ -5,28 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-STOCKS_AT_YEAR_END = {
-    "assessments_open_over_20_weeks": "Open > 20 wks",
-    "assessments_open_over_30_weeks": "Open > 30 wks",
-    "assessments_open_over_52_weeks": "Open > 52 wks",
-    "reviews_overdue": "Reviews overdue",
-    "plans_in_force": "Plans in force",
-}
+from sim.measures import ON_TIME, YEARLY, Figure, format_value
 
 
 def format_measure(measure: str, value: float, signed: bool = False) -> str:
-    """A measure as a person reads it: rates as percentages, £ with thousands, counts whole
-    above 10; `signed` puts + before gains (differences)."""
-    if value is None or value != value:
-        return "–"
-    sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
-    if "rate" in measure or "share" in measure:
-        return f"{sign}{abs(value):.1%}"
-    if "£" in measure:
-        return f"{sign}£{abs(value):,.0f}"
-    if abs(value) >= 10 or float(value).is_integer():
-        return f"{sign}{abs(value):,.0f}"
-    return f"{sign}{abs(value):,.1f}"
+    """A value as a person reads it, by its measure's unit (sim/measures.py)."""
+    return format_value(measure, value, signed)
 
 
 def wide(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -34,50 +18,53 @@ def wide(metrics: pd.DataFrame) -> pd.DataFrame:
     return metrics.pivot(index="month", columns="metric", values="value").sort_index()
 
 
+def _monthly(w: pd.DataFrame, figure: Figure) -> list[pd.Series]:
+    """The monthly series a figure is made from: for a ratio its numerator and denominator,
+    otherwise its sources added month by month ("prefix.*": every id of the family)."""
+
+    def summed(sources) -> pd.Series:
+        columns = [c for s in sources for c in w.columns if (c.startswith(s[:-1]) if s.endswith(".*") else c == s)]
+        return w[columns].sum(axis=1, skipna=False) if columns else pd.Series(np.nan, index=w.index)
+
+    return [summed([s]) for s in figure.sources] if figure.over_months == "ratio" else [summed(figure.sources)]
+
+
+def _by_year(series: list[pd.Series], over_months: str, years: np.ndarray, each: list[int]) -> list[float]:
+    out = []
+    for y in each:
+        months = years == y
+        if over_months == "sum":
+            out.append(float(series[0][months].sum()))
+        elif over_months == "last":
+            out.append(float(series[0][months].iloc[-1]))
+        else:  # a rate of the year's counts, missing where nothing was completed
+            num, den = float(series[0][months].sum()), float(series[1][months].sum())
+            out.append(num / den if den else np.nan)
+    return out
+
+
 def yearly_table(metrics: pd.DataFrame) -> pd.DataFrame:
-    """One row per calendar year: flows summed over the year, stocks at its last month's end."""
+    """One row per calendar year and one column per yearly figure (sim/measures.py, by id):
+    flows summed over the year, stocks at its last month's end, rates from the year's counts."""
     w = wide(metrics)
-    year = w.index.year
-    rows = []
-    for y, months in w.groupby(year):
-        last = months.iloc[-1]
-        issued = months["plans_issued"].sum()
-        on_time = months["plans_issued_within_20_weeks"].sum()
-        issued_x = months["plans_issued_excluding_exceptions"].sum()
-        on_time_x = months["plans_issued_within_20_weeks_excluding_exceptions"].sum()
-        row = {
-            "year": int(y),
-            "to": months.index[-1].strftime("%b %Y"),
-            "Requests": months["requests_received"].sum(),
-            "Plans issued": issued,
-            "On-time rate": on_time / issued if issued else np.nan,
-            "On-time rate excl. exceptions": on_time_x / issued_x if issued_x else np.nan,
-        }
-        for metric, label in STOCKS_AT_YEAR_END.items():
-            row[label] = last[metric]
-        for column in w.columns:
-            if column.startswith("caseload_per_fte_mean."):
-                row[f"Caseload per FTE ({column.split('.', 1)[1]})"] = last[column]
-        cw = "caseworker"
-        row["Caseworker FTE in post"] = last[f"fte_in_post.{cw}.permanent"] + last[f"fte_in_post.{cw}.agency"]
-        row["  of which agency"] = last[f"fte_in_post.{cw}.agency"]
-        row["Agency share of caseworkers"] = last[f"agency_share.{cw}"]
-        row["Vacancies (FTE, all teams)"] = sum(last[c] for c in w.columns if c.startswith("vacancies_fte."))
-        row["Caseworker starters (FTE)"] = months[f"starters_fte.{cw}.permanent"].sum()
-        row["Caseworker leavers (FTE)"] = months[f"leavers_fte.{cw}.permanent"].sum()
-        row["Caseworker turnover rate (12 months)"] = last.get(f"turnover_12_months.{cw}", np.nan)
-        row["EP FTE in post"] = sum(last[f"fte_in_post.educational_psychologist.{c}"] for c in ("permanent", "agency"))
-        cost = months["cost_total"].sum()
-        row["Cost (£)"] = cost
-        row["Cost per plan issued (£)"] = cost / issued if issued else np.nan
-        rows.append(row)
-    return pd.DataFrame(rows).set_index("year")
+    years = np.asarray(w.index.year)
+    each = sorted(set(years.tolist()))
+    table = pd.DataFrame(index=pd.Index(each, name="year"))
+    table["to"] = [w.index[years == y][-1].strftime("%b %Y") for y in each]
+    for figure in YEARLY:
+        if figure.per_team:
+            prefix = figure.sources[0].removesuffix("*")
+            for column in [c for c in w.columns if c.startswith(prefix)]:
+                team = column[len(prefix) :]
+                table[f"{figure.id}.{team}"] = _by_year([w[column]], figure.over_months, years, each)
+        else:
+            table[figure.id] = _by_year(_monthly(w, figure), figure.over_months, years, each)
+    return table
 
 
 # --- over replications ---------------------------------------------------------------------------
 
 NATIONAL_ON_TIME_2022 = 0.492  # docs/domain.md: England's 20-week rate, 2022
-HEADLINE = ("On-time rate", "Open > 30 wks", "Reviews overdue")
 
 
 def yearly_by_rep(reps: pd.DataFrame) -> pd.DataFrame:
@@ -109,7 +96,7 @@ def kpi_table(
         for measure in measures:
             row = {"scenario": scenario, "year": year, "to": group["to"].iloc[0], "measure": measure}
             row.update(describe(group[measure].to_numpy(dtype=float), confidence))
-            if measure == "On-time rate":
+            if measure == ON_TIME:
                 rates = group[measure].to_numpy(dtype=float)
                 row["p_reaches_target"] = float(np.mean(rates >= target)) if len(rates) else np.nan
             rows.append(row)

@@ -18,11 +18,12 @@ from scipy import stats as sps
 
 from sim.cli import main
 from sim.config import resolve_scenario
+from sim.measures import HEADLINE
 from sim.precision import look_ahead, relative_half_widths, run_to_precision
 from sim.replications import replication_seed, run_replications
 from sim.runner import run
 from sim.stats import PERCENTILES, describe, half_width, mean_ci, monthly_summary, paired_difference
-from sim.summary import HEADLINE, kpi_table, scenario_differences, wide, yearly_by_rep, yearly_table
+from sim.summary import kpi_table, scenario_differences, wide, yearly_by_rep, yearly_table
 
 MONTHS = 12
 SEED = 5
@@ -257,13 +258,13 @@ def test_common_random_numbers_shrink_the_variance_of_a_difference(example_confi
     base = paired[paired["scenario"] == "base"].set_index("rep")
     crn = paired[paired["scenario"] == "two_more_caseworkers"].set_index("rep")
     independent = other.set_index("rep")
-    for measure in ("Plans issued", "Plans in force"):
+    for measure in ("plans_issued", "plans_in_force"):
         var_crn = np.var(crn[measure].to_numpy() - base[measure].to_numpy(), ddof=1)
         var_independent = np.var(independent[measure].to_numpy() - base[measure].to_numpy(), ddof=1)
         assert var_independent > 0
         assert var_crn < 0.5 * var_independent, (measure, var_crn, var_independent)
     # and the scenario does issue more plans: the paired CI excludes 0
-    _, low, _ = paired_difference(crn["Plans issued"], base["Plans issued"])
+    _, low, _ = paired_difference(crn["plans_issued"], base["plans_issued"])
     assert low > 0
 
 
@@ -274,7 +275,7 @@ def test_scenario_differences_are_paired_by_replication(two_years):
     assert set(diffs["year"]) == {2023, 2024}
     assert set(diffs["scenario"]) == {"two_more_caseworkers"}
     for year in (2023, 2024):
-        for measure in ("Plans issued", "Cost (£)", "Reviews overdue"):
+        for measure in ("plans_issued", "cost_total", "reviews_overdue"):
             a = yearly[(yearly["scenario"] == "two_more_caseworkers") & (yearly["year"] == year)].sort_values("rep")
             b = yearly[(yearly["scenario"] == "base") & (yearly["year"] == year)].sort_values("rep")
             expected = paired_difference(a[measure], b[measure])
@@ -398,7 +399,7 @@ def test_run_with_reps_writes_an_experiment_and_prints_the_kpis(example_path, tm
     for text in ("On-time rate", "Reviews overdue", "2023", "3 replications", "mean [90% of runs]"):
         assert text in result.output
     kpis = pd.read_csv(out_dir / "kpis.csv")
-    rate = kpis[(kpis["measure"] == "On-time rate") & (kpis["year"] == 2023)].iloc[0]
+    rate = kpis[(kpis["measure"] == "on_time_rate") & (kpis["year"] == 2023)].iloc[0]
     assert f"{rate['mean']:.1%}" in result.output
 
 
@@ -469,22 +470,22 @@ def test_monthly_summary_agrees_with_a_groupby(serial):
 def test_p_reaches_target_is_the_share_of_replications_at_or_above_it(two_years):
     """p_reaches_target = share of replications whose yearly on-time rate >= target (ties count)."""
     yearly = yearly_by_rep(two_years)
-    rates = yearly["On-time rate"].dropna().to_numpy()
+    rates = yearly["on_time_rate"].dropna().to_numpy()
     target = float(np.sort(rates)[len(rates) // 2])  # an actual rate: one replication ties with it
     kpis = kpi_table(two_years, target=target)
-    rows = kpis[kpis["measure"] == "On-time rate"]
+    rows = kpis[kpis["measure"] == "on_time_rate"]
     assert len(rows) == 2 * 2  # scenarios x years
     shares = []
     for _, row in rows.iterrows():
         group = yearly[(yearly["scenario"] == row["scenario"]) & (yearly["year"] == row["year"])]
-        expected = (group["On-time rate"] >= target).sum() / len(group)
+        expected = (group["on_time_rate"] >= target).sum() / len(group)
         assert row["p_reaches_target"] == pytest.approx(expected)
         shares.append(expected)
     assert 0 < np.mean(shares) < 1  # the target splits the replications, so the check has teeth
-    assert kpis.loc[kpis["measure"] != "On-time rate", "p_reaches_target"].isna().all()
+    assert kpis.loc[kpis["measure"] != "on_time_rate", "p_reaches_target"].isna().all()
     # a target every replication beats, and one none reaches
-    assert (kpi_table(two_years, target=0.0).query("measure == 'On-time rate'")["p_reaches_target"] == 1).all()
-    assert (kpi_table(two_years, target=1.01).query("measure == 'On-time rate'")["p_reaches_target"] == 0).all()
+    assert (kpi_table(two_years, target=0.0).query("measure == 'on_time_rate'")["p_reaches_target"] == 1).all()
+    assert (kpi_table(two_years, target=1.01).query("measure == 'on_time_rate'")["p_reaches_target"] == 0).all()
 
 
 def test_kpi_means_are_the_means_of_each_replications_yearly_table(two_years, example_config):
@@ -492,14 +493,14 @@ def test_kpi_means_are_the_means_of_each_replications_yearly_table(two_years, ex
     yearly = yearly_by_rep(two_years)
     alone = yearly_table(run(example_config, seed=replication_seed(11, 1), months=24, cases=False).metrics)
     rep1 = yearly[(yearly["scenario"] == "base") & (yearly["rep"] == 1)].set_index("year")
-    for measure in ("Plans issued", "On-time rate", "Reviews overdue", "Cost (£)"):
+    for measure in ("plans_issued", "on_time_rate", "reviews_overdue", "cost_total"):
         np.testing.assert_allclose(rep1[measure].to_numpy(float), alone[measure].to_numpy(float), rtol=1e-12)
     kpis = kpi_table(two_years)
     for year in (2023, 2024):
         group = yearly[(yearly["scenario"] == "base") & (yearly["year"] == year)]
-        row = kpis[(kpis["scenario"] == "base") & (kpis["year"] == year) & (kpis["measure"] == "Plans issued")].iloc[0]
-        assert row["mean"] == pytest.approx(group["Plans issued"].mean())
-        assert row["p95"] == pytest.approx(np.percentile(group["Plans issued"], 95))
+        row = kpis[(kpis["scenario"] == "base") & (kpis["year"] == year) & (kpis["measure"] == "plans_issued")].iloc[0]
+        assert row["mean"] == pytest.approx(group["plans_issued"].mean())
+        assert row["p95"] == pytest.approx(np.percentile(group["plans_issued"], 95))
         assert row["n"] == 6
 
 
@@ -578,7 +579,7 @@ def test_replications_with_a_warm_up_report_years_from_the_end_of_it(make_varian
     assert set(yearly.loc[yearly["year"] == 2024, "to"]) == {"Mar 2024"}
     first = results[(results["rep"] == 0) & (results["month"] < "2024-01-01")]
     issued = first.loc[first["metric"] == "plans_issued", "value"].sum()
-    assert yearly.loc[(yearly["rep"] == 0) & (yearly["year"] == 2023), "Plans issued"].iloc[0] == issued
+    assert yearly.loc[(yearly["rep"] == 0) & (yearly["year"] == 2023), "plans_issued"].iloc[0] == issued
 
 
 def test_year_to_date_on_time_rate_leaves_out_the_warm_up(make_variant):
@@ -592,4 +593,4 @@ def test_year_to_date_on_time_rate_leaves_out_the_warm_up(make_variant):
     year = w[w.index.year == 2023]
     expected = year["plans_issued_within_20_weeks"].sum() / year["plans_issued"].sum()
     assert year["on_time_rate_ytd"].iloc[-1] == pytest.approx(expected)
-    assert yearly_table(result.metrics).loc[2023, "On-time rate"] == pytest.approx(expected)
+    assert yearly_table(result.metrics).loc[2023, "on_time_rate"] == pytest.approx(expected)

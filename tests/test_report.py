@@ -231,7 +231,7 @@ def test_kpi_table_per_scenario(reported):
         row = kpis[
             (kpis["scenario"] == table.attrs["data-scenario"])
             & (kpis["year"] == 2023)
-            & (kpis["measure"] == "On-time rate")
+            & (kpis["measure"] == "on_time_rate")
         ].iloc[0]
         cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
         assert cells["On-time rate"].startswith(f"{row['mean']:.1%}")
@@ -248,7 +248,7 @@ def test_differences_table(reported):
     assert "two_more_caseworkers" in next(table.iter("thead")).text
     diffs = pd.read_csv(reported.folder / "differences.csv")
     row = diffs[
-        (diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023) & (diffs["measure"] == "Cost (£)")
+        (diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023) & (diffs["measure"] == "cost_total")
     ].iloc[0]
     cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
     assert cells["Cost (£)"].startswith(f"+£{row['difference']:,.0f}")  # two more salaries: dearer
