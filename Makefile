@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(BIN)/sendsim run configs/devon.yaml --out results/devon
 
-# The quality gates first (lint, format, types), then every test with branch coverage measured
+# The quality gates first (lint, format, types: mypy with the pydantic plugin, [tool.mypy]), then every test with branch coverage measured
 # over sim/ and a floor enforced (pyproject.toml, [tool.coverage]).
 test: lint
 	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
@@ -24,6 +24,7 @@ test: lint
 lint: $(BIN)/.installed
 	$(BIN)/ruff check sim tests experiments
 	$(BIN)/ruff format --check sim tests experiments
+	$(BIN)/mypy
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m sim.bench

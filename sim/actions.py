@@ -36,7 +36,7 @@ def schedule(model: Model, actions: list) -> None:
         elif day in model.calendar.boundaries:
             model.boundary_actions.setdefault(day, []).append(action)
         else:
-            model.env.timeout(day - model.env.now).callbacks.append(lambda _e, a=action: apply(model, a))
+            model.env.timeout(day - model.env.now).callbacks.append(lambda _e, a=action: apply(model, a))  # type: ignore[misc]  # mypy#15459: a default in a lambda
 
 
 def apply(model: Model, action) -> None:
@@ -44,7 +44,11 @@ def apply(model: Model, action) -> None:
     model.metrics.count("actions_applied")
     if isinstance(action, EstablishmentChange):
         team = workforce.team(action.team)
-        fte = action.set_fte if action.set_fte is not None else workforce.establishment[team.name] + action.change_fte
+        if action.set_fte is not None:
+            fte = action.set_fte
+        else:
+            assert action.change_fte is not None  # EstablishmentChange._one_of: one or the other
+            fte = workforce.establishment[team.name] + action.change_fte
         workforce.set_establishment(team.name, max(0.0, fte))
     elif isinstance(action, Cohort):
         workforce.cohort(action.team, action.count, action.fte, action.contract)

@@ -48,6 +48,17 @@ class Case:
         "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
         "final_day", "end_day", "outcome", "advice_waiting", "fast", "due",
     )  # fmt: skip
+    # drawn when the request arrives (AssessmentService._new_case)
+    exception: bool
+    refused: bool
+    withdrawn: bool
+    no_plan: bool
+    decision_hours: float
+    ep_hours: float
+    other_advice_days: float
+    draft_hours: float
+    final_hours: float
+    due: Deadlines  # the statutory deadlines in force on the day of the request
 
     def __init__(self, seq: int, request_day: float):
         self.seq = seq
@@ -212,7 +223,7 @@ class AssessmentService:
         hours = case.ep_hours * self.params.effort_scale
         self.ep_team.give(advice, Task(advice, hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
         other_wait = max(0.0, requested + case.other_advice_days - now)
-        self.env.timeout(other_wait).callbacks.append(lambda _e, case=case: self._advice_in(case))
+        self.env.timeout(other_wait).callbacks.append(lambda _e, case=case: self._advice_in(case))  # type: ignore[misc]  # mypy#15459: a default in a lambda
 
     def _ep_advice_in(self, task: Task) -> None:
         advice = task.item
@@ -237,7 +248,7 @@ class AssessmentService:
             return
         case.deadline = case.origin + case.due.final
         self.env.timeout(self.params.parental_comment_days).callbacks.append(
-            lambda _e, case=case: self._caseworker_task(case, case.final_hours, self._finalised)
+            lambda _e, case=case: self._caseworker_task(case, case.final_hours, self._finalised)  # type: ignore[misc]  # mypy#15459
         )
 
     def _finalised(self, task: Task) -> None:

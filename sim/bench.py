@@ -101,17 +101,17 @@ def _measure_in_process(config: str, months: int, reps: int) -> dict:
     if is_national(ROOT / config):
         # authorities in parallel processes: the serial cost is their summed CPU time
         t0 = time.perf_counter()
-        result = run_national(ROOT / config, months=months)
+        national = run_national(ROOT / config, months=months)
         wall = time.perf_counter() - t0
-        metrics = wide(result.metrics)
+        metrics = wide(national.metrics)
         cases = int(metrics["requests_received"].sum() + metrics["assessments_open_at_start"].iloc[0])
         peak_kb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN))
         return {
             "wall_seconds": wall,
-            "cpu_seconds": result.cpu_seconds,
-            "events": result.events,
+            "cpu_seconds": national.cpu_seconds,
+            "events": national.events,
             "cases": cases,
-            "jobs": result.jobs,
+            "jobs": national.jobs,
             "peak_mb": peak_kb / 1024,
         }
     cfg = sim.load_config(ROOT / config)

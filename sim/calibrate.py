@@ -43,17 +43,17 @@ import math
 import re
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
 from sim.actions import set_live
-from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, dump_config, parse_config
+from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, Scale, dump_config, parse_config
 from sim.estimate import open_assessments, withdrawal_share
 from sim.measures import over_a_period
 from sim.parallel import process_pool
@@ -85,7 +85,10 @@ MEASURES = {name: over_a_period(name) for name in MOMENTS}
 CAPACITY = "assessment.effort_scale"
 FAST_TRACK = "policy.fast_track_share"
 # fitted for each published year: (path, scale, low, high)
-YEARLY = ((CAPACITY, "log", 0.1, 10.0), (FAST_TRACK, "logit", 0.002, 0.998))
+YEARLY: tuple[tuple[str, Scale, float, float], ...] = (
+    (CAPACITY, "log", 0.1, 10.0),
+    (FAST_TRACK, "logit", 0.002, 0.998),
+)
 # How far each yearly parameter moves from one year to the next (standard deviation on its
 # fitting scale): the median over the authorities' fitted paths of 2019-2021 (BENCHMARKS.md and
 # experiments/results/drift.md, with data to 2021 only). Pooled with an authority's own path as
@@ -111,7 +114,7 @@ class Parameter:
     start: float
     low: float
     high: float
-    scale: str  # "log", "logit" or "linear"
+    scale: Scale
 
     def to_free(self, value: float) -> float:
         value = min(max(value, self.low), self.high)
@@ -157,7 +160,8 @@ class Calibration:
         return self.degrees_of_freedom > 0 and self.p_value < REJECT_BELOW
 
     def verdict(self) -> str:
-        worst = self.fit.loc[self.fit["z"].abs().idxmax()] if self.fit["z"].notna().any() else None
+        # the fit's rows are numbered: idxmax is a row number (pandas-stubs type it only as hashable)
+        worst = self.fit.loc[cast(int, self.fit["z"].abs().idxmax())] if self.fit["z"].notna().any() else None
         detail = (
             (
                 f"; the worst figure is {worst['measure']} in {worst['period']}: simulated {worst['simulated']:.3g} "
@@ -185,6 +189,7 @@ class Calibration:
         rows = []
         for c, (kind, i, p) in enumerate(self.columns):
             if kind == "y":
+                assert i is not None  # a yearly parameter's column names its window
                 value = self.yearly[i][[q.path for q in self.yearly_parameters].index(p.path)]
                 name = f"{p.path} ({self.years[i]})"
             else:
@@ -319,6 +324,7 @@ def simulated_moments(metrics: pd.DataFrame, history: pd.DataFrame) -> np.ndarra
     """The model's value of each observed moment, from one run's tidy metrics."""
     wide = metrics.pivot(index="month", columns="metric", values="value")
     out = np.empty(len(history))
+    row: Any  # an observation: pandas-stubs type its fields only as "some scalar"
     for i, row in enumerate(history.itertuples()):
         months = wide[(wide.index >= row.period_start) & (wide.index < row.period_end)]
         how, metric = MEASURES[row.measure]
@@ -329,6 +335,7 @@ def simulated_moments(metrics: pd.DataFrame, history: pd.DataFrame) -> np.ndarra
         elif how == "last":
             out[i] = months[metric].iloc[-1]
         else:
+            assert isinstance(metric, tuple)  # a rate: (numerator, denominator)
             num, den = metric
             total = months[den].sum()
             out[i] = months[num].sum() / total if total else np.nan
@@ -356,7 +363,11 @@ def build_windows(config: Config, history: pd.DataFrame) -> list[Window]:
     """One window for each published year before the start with requests and plans issued."""
     yearly = history[(history["period_end"] - history["period_start"]).dt.days > 300]
     yearly = yearly[yearly["period_start"] < pd.Timestamp(config.start_date)]
-    by_year = {int(ts.year): g.set_index("measure")["observed"].to_dict() for ts, g in yearly.groupby("period_start")}
+    # a group's key is the period's start (pandas-stubs type it only as a scalar)
+    by_year = {
+        int(cast(pd.Timestamp, ts).year): g.set_index("measure")["observed"].to_dict()
+        for ts, g in yearly.groupby("period_start")
+    }
     windows = []
     base = config.model_dump(mode="json")
     for key in ("actions", "scenarios", "history"):
@@ -657,7 +668,8 @@ def calibrate(
     variance = [{m: observation_variance(m, v, w.n_plans) for m, v in w.observed.items()} for w in windows]
     factor = 1.0 + 1.0 / reps
     fwd_obs = forward["observed"].to_numpy(float)
-    fwd_var = np.array([observation_variance(r.measure, r.observed, r.n) for r in forward.itertuples()])
+    observations: Iterator[Any] = forward.itertuples()  # pandas-stubs type a row's fields only as "some scalar"
+    fwd_var = np.array([observation_variance(r.measure, r.observed, r.n) for r in observations])
     starts = [{p: float(_get(config, p)) for p in yearly_paths} for _ in windows]
     yearly_specs = _yearly_parameters(config)
     n_rows = n_w + (1 if windows and not forward.empty else 0)  # the run from the start fits its own
@@ -725,6 +737,7 @@ def calibrate(
     # replications at round 1's estimate, and starts from there.
     shared = fit_all()
     _, yearly = fit_given(shared)
+    i: int | None  # a window's index; None in the column of a shared parameter (`columns` below)
     if n_w:
         spread = runs.window_moments(list(range(n_w)), yearly, shared, VARIANCE_REPS)
         for i in range(n_w):
@@ -749,6 +762,7 @@ def calibrate(
                 labels.append((str(w.year), m, ("w", i, col)))
                 obs_list.append(w.observed[m])
                 var_list.append(variance[i][m] * factor)
+    r: Any  # an observation after the windows: pandas-stubs type its fields only as "some scalar"
     for k, r in enumerate(forward.itertuples()):
         period = f"{r.period_start:%Y}" if (r.period_end - r.period_start).days > 31 else f"{r.period_start:%b %Y}"
         labels.append((period, r.measure, ("f", k)))
@@ -774,7 +788,11 @@ def calibrate(
     fm = runs.forward_moments(forward_values(yearly, shared), VARIANCE_REPS) if not forward.empty else None
     simulated = np.full(len(labels), np.nan)
     for row, (_, _measure, key) in enumerate(labels):
-        draws = wm[key[1]][:, key[2]] if key[0] == "w" else fm[:, key[1]]
+        if key[0] == "w":
+            draws = wm[key[1]][:, key[2]]
+        else:
+            assert fm is not None  # a moment after the windows is labelled only when there is one
+            draws = fm[:, key[1]]
         simulated[row] = _nanmean(draws[:reps])
         process = float(_nanvar(draws, ddof=1)) if np.sum(~np.isnan(draws)) > 1 else 0.0
         var_list[row] = max(var_list[row] / factor, process) * factor
@@ -784,6 +802,7 @@ def calibrate(
     step = 0.05
     for c, (kind, i, p) in enumerate(columns):
         if kind == "y":
+            assert i is not None  # a yearly parameter's column names its window
             k = yearly_paths.index(p.path)
             z = p.to_free(yearly[i][k])
             up = [list(v) for v in yearly]
@@ -854,6 +873,7 @@ def calibrate(
         names.append(p.path)
         scales.append(p.scale)
         if kind == "y":
+            assert i is not None  # a yearly parameter's column names its window
             centre.append(yearly[i][yearly_paths.index(p.path)])
             drifts.append(drift[p.path])
         else:
@@ -882,11 +902,12 @@ def calibrate(
         drift=drift,
         config=config,
     )
+    fitted: Iterator[Any] = result.table().itertuples()  # pandas-stubs type a row's fields only as "some scalar"
     record = CalibrationRecord(
         source="",
         method=f"simulated moments, {reps} replications an evaluation, common random numbers",
         years=result.years,
-        estimates={row.parameter: float(row.estimate) for row in result.table().itertuples()},
+        estimates={row.parameter: float(row.estimate) for row in fitted},
         objective=objective,
         degrees_of_freedom=max(dof, 0),
         p_value=p_value if dof > 0 else 1.0,
@@ -923,6 +944,7 @@ def calibrated_yaml(calibration: Calibration, source: str, original: str | None 
         calibration.verdict(),
         f"{calibration.runs} runs in {calibration.seconds:.0f} s. Fitted (95% interval):",
     ]
+    row: Any  # a fitted parameter: pandas-stubs type its fields only as "some scalar"
     for row in calibration.table().itertuples():
         interval = "unseen by the data" if row.ci_low != row.ci_low else f"{row.ci_low:.3g} to {row.ci_high:.3g}"
         header.append(f"  {row.parameter}: {row.estimate:.4g} ({interval}; started at {row.start:.4g})")
@@ -951,6 +973,7 @@ def _write_into(original: str, config: Config, header: list[str]) -> str:
     yaml.indent(mapping=2, sequence=4, offset=2)
     document = yaml.load(original)
     fitted = _rounded(config.model_dump(mode="json"))
+    assert config.calibration is not None  # a calibrated configuration records its calibration
     changed = [*(config.uncertainty.parameters if config.uncertainty else []), *config.calibration.estimates]
     paths = {path.split(" (")[0] for path in changed}
     for path in sorted(paths):

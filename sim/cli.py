@@ -6,7 +6,7 @@ import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 from rich.console import Console
@@ -631,6 +631,7 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     table = Table(title="Fitted parameters (95% interval, from the fitting scale)", title_justify="left")
     for column in ("Parameter", "Start", "Estimate", "95% interval"):
         table.add_column(column, justify="left" if column == "Parameter" else "right")
+    row: Any  # a row of the fit's tables: pandas-stubs type its fields only as "some scalar"
     for row in result.table().itertuples():
         interval = "–" if row.ci_low != row.ci_low else f"{row.ci_low:.3g} – {row.ci_high:.3g}"
         table.add_row(row.parameter, f"{row.start:.3g}", f"{row.estimate:.3g}", interval)

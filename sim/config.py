@@ -26,6 +26,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from sim.distributions import Distribution
 from sim.files import ConfigError, read_yaml  # noqa: F401 - both are this module's interface too
@@ -121,9 +122,9 @@ WeeksDist = Annotated[Distribution, _distribution_at_most(MAX_WEEKS, "weeks")]
 DaysDist = Annotated[Distribution, _distribution_at_most(MAX_DAYS, "days")]
 
 WORK_KINDS = ("assessments", "plans", "ep_advice")
-ROLES = ("caseworker", "educational_psychologist")
-CONTRACTS = ("permanent", "agency")
 Role = Literal["caseworker", "educational_psychologist"]
+ROLES: tuple[Role, ...] = ("caseworker", "educational_psychologist")
+CONTRACTS = ("permanent", "agency")
 Contract = Literal["permanent", "agency"]
 STAGES = ("decision", "advice", "draft_plan", "final_plan")
 
@@ -315,7 +316,7 @@ class Pressure(Strict):
 class Absence(Strict):
     # spells start at this rate while a person is well, so a year holds slightly fewer of them
     sickness_spells_per_year: RatePerYear = 0.0
-    sickness_spell_working_days: DaysDist = {"dist": "fixed", "value": 4.5}
+    sickness_spell_working_days: DaysDist = {"dist": "fixed", "value": 4.5}  # type: ignore[assignment]  # validate_default makes it a Distribution
     annual_leave_days_per_year: float = Field(0.0, ge=0.0, lt=261.0)  # working days, bank holidays in
 
 
@@ -329,10 +330,10 @@ class NewStarters(Strict):
 class Recruitment(Strict):
     """A vacancy opens a campaign; a campaign fills or fails; a failed one is re-advertised."""
 
-    campaign_weeks: WeeksDist = {"dist": "fixed", "value": 10.0}
+    campaign_weeks: WeeksDist = {"dist": "fixed", "value": 10.0}  # type: ignore[assignment]  # validate_default makes it a Distribution
     fill_probability: float = Field(1.0, ge=0.0, le=1.0)
     readvertise_weeks: Weeks = 4.0
-    starter_notice_weeks: WeeksDist = {"dist": "fixed", "value": 8.0}
+    starter_notice_weeks: WeeksDist = {"dist": "fixed", "value": 8.0}  # type: ignore[assignment]  # validate_default makes it a Distribution
     cost_per_campaign: Money = 0.0
     hire_fte: float = Field(1.0, gt=0.0, le=1.0)
     enabled: bool = False  # off: vacancies stay vacant unless a dated action fills them
@@ -365,8 +366,8 @@ class CapacityResponse(Strict):
 
 class Workforce(Strict):
     roles: dict[Role, RoleTerms] = Field(default_factory=lambda: {r: RoleTerms() for r in ROLES})
-    permanent_notice_weeks: WeeksDist = {"dist": "fixed", "value": 4.0}
-    agency_notice_weeks: WeeksDist = {"dist": "fixed", "value": 1.0}
+    permanent_notice_weeks: WeeksDist = {"dist": "fixed", "value": 4.0}  # type: ignore[assignment]  # validate_default makes it a Distribution
+    agency_notice_weeks: WeeksDist = {"dist": "fixed", "value": 1.0}  # type: ignore[assignment]  # validate_default makes it a Distribution
     pressure: Pressure = Field(default_factory=Pressure)
     handover_hours_per_item: float = Field(0.0, ge=0.0, le=MAX_HOURS_PER_STEP)
     absence: Absence = Field(default_factory=Absence)
@@ -466,15 +467,16 @@ class HistoryYear(Strict):
 
     @model_validator(mode="after")
     def _consistent(self):
-        if None not in (self.plans_issued, self.plans_issued_within_20_weeks):
+        if self.plans_issued is not None and self.plans_issued_within_20_weeks is not None:
             if self.plans_issued_within_20_weeks > self.plans_issued:
                 raise ValueError("expected plans_issued_within_20_weeks <= plans_issued")
-        if None not in (self.requests_received, self.refusals) and self.refusals > self.requests_received:
+        if self.requests_received is not None and self.refusals is not None and self.refusals > self.requests_received:
             raise ValueError("expected refusals <= requests_received")
         return self
 
 
 SCALES = ("log", "logit", "linear")
+Scale = Literal["log", "logit", "linear"]
 
 
 class InputUncertainty(Strict):
@@ -483,7 +485,7 @@ class InputUncertainty(Strict):
     centred on the estimates, so the spread of outcomes covers the parameters as well as chance."""
 
     parameters: list[Annotated[str, StringConstraints(max_length=500)]] = Field(min_length=1, max_length=MAX_PARAMETERS)
-    scales: list[Literal["log", "logit", "linear"]]
+    scales: list[Scale]
     estimates: list[float]  # on the natural scale, as in the rest of the configuration
     covariance: list[list[float]]  # on the fitting scale: what the fit leaves unknown
     # How far each parameter moves from one year to the next (standard deviation on its fitting
@@ -739,15 +741,16 @@ def field_bounds(config: Config, dotted: str) -> tuple[float, float]:
     elif isinstance(node, dict) and field is not None:  # a dictionary's value: its declared value type
         field = FieldInfo.from_annotation(typing.get_args(field.annotation)[1])
     low, high = -math.inf, math.inf
+    # annotated_types types a bound only as comparable; the schema's bounds are all numbers
     for bound in field.metadata if field is not None else []:
         if isinstance(bound, at.Ge):
-            low = max(low, float(bound.ge))
+            low = max(low, float(typing.cast(float, bound.ge)))
         elif isinstance(bound, at.Gt):
-            low = max(low, math.nextafter(float(bound.gt), math.inf))
+            low = max(low, math.nextafter(float(typing.cast(float, bound.gt)), math.inf))
         elif isinstance(bound, at.Le):
-            high = min(high, float(bound.le))
+            high = min(high, float(typing.cast(float, bound.le)))
         elif isinstance(bound, at.Lt):
-            high = min(high, math.nextafter(float(bound.lt), -math.inf))
+            high = min(high, math.nextafter(float(typing.cast(float, bound.lt)), -math.inf))
     return low, high
 
 
@@ -811,7 +814,7 @@ def _check_settable(config: Config, dotted: str, value: float, where: str) -> No
 # --- loading -------------------------------------------------------------------------------------
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     loc = [str(p) for p in error["loc"] if not str(p).startswith("function-after")]
     if loc[-1:] == ["[key]"]:  # a dictionary's key (a scenario's name): the dictionary, then the key
         error = {**error, "msg": f"{loc[-2]!r}: {error['msg'].removeprefix('Value error, ')}", "input": {}}

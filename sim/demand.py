@@ -56,7 +56,7 @@ class RequestArrivals:
         generation = self._generation
         now = self.env.now
         for t in np.sort(self.rng.uniform(begin, end, n)).tolist():
-            self.env.timeout(t - now).callbacks.append(lambda _e, g=generation: self._arrive(g))
+            self.env.timeout(t - now).callbacks.append(lambda _e, g=generation: self._arrive(g))  # type: ignore[misc]  # mypy#15459: a default in a lambda
 
     def redraw(self) -> None:
         """A demand lever changed: redraw the rest of this month's requests at the new rate.

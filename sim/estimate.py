@@ -41,7 +41,7 @@ def open_assessments(
     agreed = max((completed if completed is not None else requests - refusals) / 52.0, 0.0)
     q = min(max(on_time_rate, 0.0), 1.0)
     lateness = LATENESS_WEEKS * (1.0 - q)
-    bands = [
+    bands: list[tuple[float, int, float, str]] = [  # count, youngest and oldest age in weeks, stage
         (6 * per_week, 0, 6, "decision"),
         (6 * agreed, 6, 12, "advice"),
         (agreed * (4 - q), 12, 16, "draft_plan"),  # 3 weeks' worth on track, 4 behind

@@ -21,7 +21,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -144,7 +144,7 @@ def write_config(draft: Draft, path: str | Path, force: bool = False) -> Path:
     return path
 
 
-def _num(value: float | None) -> float | None:
+def _num(value: Any) -> float | None:  # a cell of the table, perhaps missing
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     return float(value)
@@ -210,13 +210,15 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
 
     # demand --------------------------------------------------------------------------------------
     requests = get("requests")
+    assert requests is not None  # the year is one with requests published (with_requests)
     per_month = requests / 12
     past = with_requests[with_requests.index <= y]
     if len(past) >= 2:
         slope = np.polyfit(past.index.to_numpy(dtype=float), np.log(past.to_numpy(dtype=float)), 1)[0]
         fitted = math.exp(slope) - 1
         growth = min(max(fitted, GROWTH_BOUNDS[0]), GROWTH_BOUNDS[1])
-        series = ", ".join(f"{fmt_count(v)} ({int(k)})" for k, v in past.items())
+        # the index holds years (pandas-stubs type a label only as hashable)
+        series = ", ".join(f"{fmt_count(v)} ({int(cast(int, k))})" for k, v in past.items())
         growth_note = f"SEN2 requests {series}: log-linear fit {fitted:+.1%}/yr"
         if growth != fitted:
             growth_note += f", clipped to {growth:+.0%} (bounds {GROWTH_BOUNDS[0]:+.0%} to {GROWTH_BOUNDS[1]:+.0%})"
@@ -286,7 +288,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     # on-time target --------------------------------------------------------------------------------
     target_ex, target = get("on_time_rate_excluding_exceptions"), get("on_time_rate")
     on_time = _years_of(h, "on_time_rate_excluding_exceptions")
-    earlier = ", ".join(f"{v:.1%} ({k})" for k, v in on_time.items() if k < y)
+    earlier = ", ".join(f"{v:.1%} ({k})" for k, v in on_time.items() if cast(int, k) < y)  # the index: years
     if target_ex is None:
         notes.append(f"no 20-week on-time rate published for {name} in {y}: no calibration target")
 
@@ -521,7 +523,7 @@ def _history(h: pd.DataFrame, y: int) -> dict[int, dict[str, float]]:
     }
     out: dict[int, dict[str, float]] = {}
     for year in sorted(int(k) for k in h.index if k <= y):
-        row = {key: float(h.loc[year, column]) for key, column in columns.items() if not pd.isna(h.loc[year, column])}
+        row = {key: float(h.loc[year, column]) for key, column in columns.items() if not pd.isna(h.loc[year, column])}  # type: ignore[arg-type]  # a cell of a float table (pandas-stubs: any scalar)
         row = {k: (int(v) if float(v).is_integer() else v) for k, v in row.items()}
         if row:
             out[year] = row

@@ -21,13 +21,13 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
 
 from sim.clock import Calendar
-from sim.config import Config, ConfigError, National, parse_config, parse_national, read_yaml
+from sim.config import Config, ConfigError, National, SetParameter, parse_config, parse_national, read_yaml
 from sim.files import read_text
 from sim.measures import BY_ID, family
 from sim.metrics import derive, ratio
@@ -95,13 +95,15 @@ def load_national(path: str | Path) -> NationalModel:
 
     if national.services is not None:
         return _load_services(path, national)
+    # National._one_form: without services, a template and its authorities
+    assert national.template is not None and national.authorities is not None
     try:
         template = load_config(path.parent / national.template)
     except ConfigError as exc:
         raise ConfigError(f"{path}: template: {exc}") from None
     where = f"{path}: template {national.template}"
     for action in template.actions:
-        if getattr(action, "parameter", "").startswith(_SIZE_LEVERS):
+        if isinstance(action, SetParameter) and action.parameter.startswith(_SIZE_LEVERS):
             raise ConfigError(
                 f"{where}: actions: a `set` of {action.parameter} would give every authority the "
                 "template's size; expected sizes only in the authorities table"
@@ -121,6 +123,7 @@ def _load_services(path: Path, national: National) -> NationalModel:
     """Every service configuration in the folder, sorted by file name; all start on one date."""
     from sim.config import load_config
 
+    assert national.services is not None  # the caller's test
     folder = path.parent / national.services
     files = sorted(folder.glob("*.yaml")) if folder.is_dir() else []
     if not files:
@@ -342,7 +345,7 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
     columns = sorted(set().union(*(f.columns for f in frames)))
     aligned = [f.reindex(columns=columns) for f in frames]
     total = sum((f.fillna(0.0) for f in aligned), start=pd.DataFrame(0.0, index=aligned[0].index, columns=columns))
-    measured = sum(f.notna().astype(int) for f in aligned)
+    measured = cast(pd.DataFrame, sum(f.notna().astype(int) for f in aligned))  # there is at least one frame
     total = total.where(measured > 0)  # nobody measured it: missing, not 0
     for column in columns:
         base, rest = family(column)
@@ -350,7 +353,7 @@ def combine(frames: list[pd.DataFrame]) -> pd.DataFrame:
         if how.over_authorities == "weighted":
             # e.g. items per FTE = items / FTE, each authority's items its mean times its FTE
             weight = f"{how.weight}.{rest}"
-            weighted = sum((f[column] * f[weight]).fillna(0.0) for f in aligned)
+            weighted = cast(pd.Series, sum((f[column] * f[weight]).fillna(0.0) for f in aligned))
             total[column] = ratio(weighted, total[weight])
         elif how.over_authorities == "none":  # a percentile cannot be added up
             total[column] = math.nan

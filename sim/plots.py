@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 import matplotlib
 
@@ -95,7 +96,8 @@ def with_derived(summary: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     parts = results[results["metric"].isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"])]
     if parts.empty:
         return summary
-    total = parts.groupby(["scenario", "rep", "month"], as_index=False)["value"].sum()
+    # as_index=False: a frame (pandas-stubs type the sum as a series)
+    total = cast(pd.DataFrame, parts.groupby(["scenario", "rep", "month"], as_index=False)["value"].sum())
     total["metric"] = "caseworkers_in_post"
     return pd.concat([summary, monthly_summary(total)], ignore_index=True)
 

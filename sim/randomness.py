@@ -58,6 +58,7 @@ class Sampler:
 
     def __call__(self) -> float:
         if self._holder is not None:
+            assert self._field is not None  # a holder always comes with its field (Streams.sampler)
             dist = getattr(self._holder, self._field)
             if dist is not self._dist:  # first call, or a dated action changed the distribution
                 self._dist = dist

@@ -86,7 +86,7 @@ class CapacityResponse:
         if params.strength == 0.0 and not any(self.change.values()):
             return
         starting = observed is None
-        if starting:  # the inflow the configuration expects, until a month has been measured
+        if observed is None:  # the inflow the configuration expects, until a month has been measured
             a, r = self.assessments, self.reviews
             self._inflow = {
                 "assessments": self.requests_per_month,

@@ -95,6 +95,7 @@ class ReviewService:
             self.team.hand_over(from_case, plan)
         else:
             if from_case is not None:
+                assert owner_team is not None  # a case comes with the team that held it (issue_plan)
                 owner_team.release(from_case)
             self.team.allocate(plan)
         return plan
@@ -148,7 +149,7 @@ class ReviewService:
         plan = task.item
         wait = plan.due_day - self._earliest_meeting - self.env.now
         if wait > 0:
-            self.env.timeout(wait).callbacks.append(lambda _e, plan=plan: self._meeting(plan))
+            self.env.timeout(wait).callbacks.append(lambda _e, plan=plan: self._meeting(plan))  # type: ignore[misc]  # mypy#15459: a default in a lambda
         else:
             self._meeting(plan)
 

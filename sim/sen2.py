@@ -38,6 +38,7 @@ import difflib
 import io
 import math
 import re
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -291,16 +292,16 @@ PARTS = (
 )
 
 
-def _cell(path: Path, data: pd.DataFrame, row: int, column: str) -> str:
+def _cell(path: Path, data: pd.DataFrame, row: Hashable, column: str) -> str:
     """Where a value is: the file, the area, the period and the column."""
-    return f"{path}: {data.at[row, 'name']}, {data.at[row, 'period']}, column {column!r}"
+    return f"{path}: {data.at[row, 'name']}, {data.at[row, 'period']}, column {column!r}"  # type: ignore[str-bytes-safe]  # a cell read from a CSV is never bytes
 
 
 def _refuse_first(path: Path, data: pd.DataFrame, bad: pd.Series, column: str, why) -> None:
     """DataError at the first row where `bad`; `why(row)` says what is wrong with its value."""
     if bad.any():
         row = bad.idxmax()
-        raise DataError(f"{_cell(path, data, row, column)}: {data.at[row, column]:,.15g} {why(row)}")
+        raise DataError(f"{_cell(path, data, row, column)}: {data.at[row, column]:,.15g} {why(row)}")  # type: ignore[str-bytes-safe]  # a CSV cell, never bytes
 
 
 def _check_codes(path: Path, data: pd.DataFrame, codes: pd.DataFrame, measures: list[str]) -> None:
@@ -356,7 +357,7 @@ def _check_values(path: Path, data: pd.DataFrame, measures: list[str]) -> None:
                 data[part] > data[whole],
                 part,
                 lambda r, whole=whole: (
-                    f"is more than the same row's {whole} ({data.at[r, whole]:,.15g}), which includes it"
+                    f"is more than the same row's {whole} ({data.at[r, whole]:,.15g}), which includes it"  # type: ignore[str-bytes-safe]  # a CSV cell, never bytes
                 ),
             )
 
@@ -528,6 +529,6 @@ def _years(index) -> str:
     return ", ".join(str(y) for y in years)
 
 
-def fmt_count(value: float) -> str:
+def fmt_count(value: float | None) -> str:
     """A count for a comment: 1,745; '?' when not published."""
     return "?" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:,.0f}"

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from heapq import heappush
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.events import NORMAL
 
 from sim.priority import work_queue
+
+if TYPE_CHECKING:
+    from sim.config import Role
 
 
 class Task:
@@ -40,6 +43,7 @@ class Completion:
     """
 
     __slots__ = ("callbacks",)
+    callbacks: list[Callable[[Completion], None]]
     _ok = True
     _value = None
 
@@ -51,11 +55,15 @@ class StaffMember:
     (ramp-up as a new starter, caseload pressure), and nothing while they are off sick.
     """
 
+    # booked by the workforce from the day the member joins (Workforce.join, Workforce._accrue)
+    cost_since: float
+    sick_since: float
+
     def __init__(
         self,
         env: simpy.Environment,
         ident: int,
-        role: str,
+        role: Role,
         team: str,
         contract: str,
         fte: float,
@@ -95,10 +103,10 @@ class StaffMember:
         self.rate = self.casework_hours_per_day  # hours of casework done per day, now
         self._remaining = 0.0  # hours left on the current task
         self._since = env.now  # when _remaining and the hours were last brought up to date
-        self._completion = None  # the event that ends the current task at the present rate
+        self._completion: Completion | None = None  # the event that ends the current task at the present rate
         # SimPy reads an event's callbacks once and never changes the list, so one list serves
         # every completion of this person's tasks
-        self._on_completion = [self._finish]
+        self._on_completion: list[Callable[[Completion], None]] = [self._finish]
 
     @property
     def caseload(self) -> int:
@@ -128,7 +136,8 @@ class StaffMember:
             self._completion = completion = Completion()
             completion.callbacks = self._on_completion
             # env.schedule(completion, NORMAL, delay), without the call: this runs once per task
-            heappush(env._queue, (env._now + task.hours / self.rate, NORMAL, next(env._eid), completion))
+            # SimPy's queue is typed for its Event; a Completion stands in for one (see its docstring)
+            heappush(env._queue, (env._now + task.hours / self.rate, NORMAL, next(env._eid), completion))  # type: ignore[misc]
         else:
             self._completion = None
 
@@ -138,7 +147,7 @@ class StaffMember:
             return
         self._completion = completion = Completion()
         completion.callbacks = self._on_completion
-        self.env.schedule(completion, NORMAL, self._remaining / self.rate)
+        self.env.schedule(completion, NORMAL, self._remaining / self.rate)  # type: ignore[arg-type]  # a Completion stands in for an Event
 
     def progress(self) -> None:
         """Book the work done on the current task since the last update."""
@@ -180,6 +189,7 @@ class StaffMember:
         self.hours_worked += elapsed
         self._since = now
         task = self.current
+        assert task is not None  # a completion is scheduled only while a task is in hand
         self.current = None
         self._completion = None
         if not task.item.closed:  # a plan that ceased mid-task needs nothing more

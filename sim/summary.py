@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import numpy as np
 import pandas as pd
 
@@ -47,7 +49,7 @@ def yearly_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per calendar year and one column per yearly figure (sim/measures.py, by id):
     flows summed over the year, stocks at its last month's end, rates from the year's counts."""
     w = wide(metrics)
-    years = np.asarray(w.index.year)
+    years = np.asarray(cast(pd.DatetimeIndex, w.index).year)  # the months are timestamps
     each = sorted(set(years.tolist()))
     table = pd.DataFrame(index=pd.Index(each, name="year"))
     table["to"] = [w.index[years == y][-1].strftime("%b %Y") for y in each]
@@ -72,8 +74,9 @@ def yearly_by_rep(reps: pd.DataFrame) -> pd.DataFrame:
     frames = []
     for (scenario, rep), metrics in reps.groupby(["scenario", "rep"], sort=True):
         table = yearly_table(metrics[["month", "metric", "value"]]).reset_index()
-        table.insert(0, "rep", rep)
-        table.insert(0, "scenario", scenario)
+        # the group's keys, typed only as hashable: a replication number and a scenario name
+        table.insert(0, "rep", cast(int, rep))
+        table.insert(0, "scenario", cast(str, scenario))
         frames.append(table)
     return pd.concat(frames, ignore_index=True)
 

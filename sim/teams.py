@@ -129,9 +129,9 @@ class Team:
 
     def fill_all(self) -> None:
         """Give waiting work to whoever has room (after the cap rose or someone joined)."""
-        for member in list(self._full.values()):
-            if member.team == self.name and not member.gone:
-                self._touch(member)
+        for parked in list(self._full.values()):
+            if parked.team == self.name and not parked.gone:
+                self._touch(parked)
         self._full.clear()
         while self._pool:
             member = self._choose()

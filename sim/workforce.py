@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sim.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
-from sim.config import CONTRACTS, ROLES, StaffGroup
+from sim.config import CONTRACTS, ROLES, Role, StaffGroup
 from sim.config import Workforce as WorkforceParams
 from sim.staff import StaffMember, Task
 
@@ -84,7 +84,9 @@ class Workforce:
         self.pipeline: dict[str, float] = {}  # FTE in campaigns or accepted, not yet started
         self.agency_pending: dict[str, float] = {}  # FTE of agency cover arranged, not yet started
         self.references = dict(params.pressure.reference_caseload_per_fte)
-        self.templates: dict[str, StaffGroup] = {}  # how a new hire of each team is employed
+        # how a new hire of each team is employed (None for a merged team whose first team had no
+        # staff group: its hires get the default terms)
+        self.templates: dict[str, StaffGroup | None] = {}
         self.renamed: dict[str, str] = {}  # merged teams: old name -> new
         self.vacancies: list[Vacancy] = []
         self.spells: list[Spell] = []
@@ -350,7 +352,7 @@ class Workforce:
     def _agency_staying(self, role: str) -> float:
         return self._agency_staying_fte[role]
 
-    def _agency_room(self, role: str) -> float:
+    def _agency_room(self, role: Role) -> float:
         """How much more agency cover the role's cap allows, counting cover already arranged."""
         pending = sum(fte for name, fte in self.agency_pending.items() if self.team(name).role == role)
         return self.params.roles[role].agency_cap_fte - self._agency_staying(role) - pending
