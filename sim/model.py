@@ -28,6 +28,7 @@ from sim.metrics import MonthlyMetrics
 from sim.randomness import Streams
 from sim.response import CapacityResponse
 from sim.reviews import ReviewService
+from sim.simpy_fast import urgent_timeout
 from sim.staff import StaffMember
 from sim.teams import Team
 from sim.uncertainty import DrawnParameters
@@ -159,12 +160,8 @@ class Model:
         self.workforce.close_history()
 
     def _urgent_timeout(self, delay: float) -> simpy.Event:
-        """A timeout that fires before every ordinary event at the same instant, so a month's
-        end is read before anything dated on the 1st of the next month happens."""
-        event = simpy.Event(self.env)
-        event._ok, event._value = True, None  # a triggered event, as simpy.Timeout makes one
-        self.env.schedule(event, simpy.events.URGENT, delay)
-        return event
+        """A month's end is read before anything dated on the 1st of the next month happens."""
+        return urgent_timeout(self.env, delay)
 
     def _snapshot(self, days_in_month: float) -> None:
         """Month-end stocks. Utilisation is casework done over what the team could have done at

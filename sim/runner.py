@@ -24,6 +24,7 @@ import pandas as pd
 from sim.config import Config, dump_config, load_config, parse_config, resolve_scenario
 from sim.model import Model
 from sim.provenance import provenance as make_provenance
+from sim.simpy_fast import events_scheduled
 
 CASE_STEPS = ("decision", "advice_requested", "ep_advice", "advice", "draft", "final", "end")
 
@@ -104,8 +105,7 @@ def simulate(config: Config, seed: int, months: int | None = None) -> Model:
 
 
 def event_count(model: Model) -> int:
-    # SimPy numbers its events; the next id is how many were scheduled in all.
-    return int(next(model.env._eid))
+    return events_scheduled(model.env)
 
 
 def case_frame(model: Model) -> pd.DataFrame:

@@ -8,13 +8,12 @@ per task, nothing more.
 from __future__ import annotations
 
 from collections.abc import Callable
-from heapq import heappush
 from typing import TYPE_CHECKING, Any
 
 import simpy
-from simpy.events import NORMAL
 
 from sim.priority import work_queue
+from sim.simpy_fast import LightEvent, schedule
 
 if TYPE_CHECKING:
     from sim.config import Role
@@ -35,17 +34,11 @@ class Task:
         self.fast = item.fast  # fast-tracked while it can still be on time (priority.py)
 
 
-class Completion:
-    """The moment a task ends at the pace it was timed with.
+class Completion(LightEvent):
+    """The moment a task ends at the pace it was timed with: one is made per task, so its cost is
+    paid 160,000 times in a Devon run (sim/simpy_fast.py)."""
 
-    The lightest event SimPy's loop can process (it reads only `callbacks` and `_ok`): one is made
-    per task, so its cost is paid 160,000 times in a Devon run.
-    """
-
-    __slots__ = ("callbacks",)
-    callbacks: list[Callable[[Completion], None]]
-    _ok = True
-    _value = None
+    __slots__ = ()
 
 
 class StaffMember:
@@ -125,9 +118,9 @@ class StaffMember:
     def _start_next(self) -> None:
         """Take the next task; the caller has brought the hours up to date."""
         env = self.env
-        task = self._queue.take(env._now)
+        task = self._queue.take(env.now)
         while task is not None and task.item.closed:  # ceased or closed while the task waited
-            task = self._queue.take(env._now)
+            task = self._queue.take(env.now)
         if task is None:
             return
         self.current = task
@@ -135,9 +128,7 @@ class StaffMember:
         if self.rate > 0.0:
             self._completion = completion = Completion()
             completion.callbacks = self._on_completion
-            # env.schedule(completion, NORMAL, delay), without the call: this runs once per task
-            # SimPy's queue is typed for its Event; a Completion stands in for one (see its docstring)
-            heappush(env._queue, (env._now + task.hours / self.rate, NORMAL, next(env._eid), completion))  # type: ignore[misc]
+            schedule(env, task.hours / self.rate, completion)
         else:
             self._completion = None
 
@@ -147,11 +138,11 @@ class StaffMember:
             return
         self._completion = completion = Completion()
         completion.callbacks = self._on_completion
-        self.env.schedule(completion, NORMAL, self._remaining / self.rate)  # type: ignore[arg-type]  # a Completion stands in for an Event
+        schedule(self.env, self._remaining / self.rate, completion)
 
     def progress(self) -> None:
         """Book the work done on the current task since the last update."""
-        now = self.env._now
+        now = self.env.now
         elapsed = (now - self._since) * self.rate
         self.capacity_hours += elapsed
         if self._completion is not None:
@@ -183,7 +174,7 @@ class StaffMember:
         if event is not self._completion:
             return  # superseded: the task was re-timed after this event was scheduled
         # progress(), with the task in hand finished
-        now = self.env._now
+        now = self.env.now
         elapsed = (now - self._since) * self.rate
         self.capacity_hours += elapsed
         self.hours_worked += elapsed
