@@ -115,6 +115,7 @@ def mutated_configs(draw) -> tuple[str, str, bytes, tuple[str, ...]]:
     return stem, "; ".join(labels), yaml.safe_dump(raw, sort_keys=False, allow_unicode=True).encode(), tuple(expect)
 
 
+@pytest.mark.slow
 @settings(settings.get_profile(PROFILE), max_examples=CONFIG_EXAMPLES)
 @given(mutated_configs())
 def test_a_mutated_configuration_runs_or_is_refused_cleanly(mutation):
@@ -171,6 +172,7 @@ def damages(draw, authorities: tuple[str, ...], years: tuple[int, ...]):
     return la, year, f"{name} {column} of {la} {year} = {cell!r}", damage, (column,)
 
 
+@pytest.mark.slow
 def test_a_damaged_release_is_refused_or_drafts_a_service_that_runs(release):
     base, authorities, years = release
 

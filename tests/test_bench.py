@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from sim import bench
 
 
+@pytest.mark.slow
 def test_smoke_suite_runs_every_workload_and_reports_it(capsys):
     """`python -m sim.bench --smoke` runs W1-W4 and C1 and prints a row for each, with the W3 efficiency."""
     assert bench.main(["--smoke"]) == 0

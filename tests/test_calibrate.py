@@ -37,6 +37,7 @@ def _history_from_run(metrics: pd.DataFrame, years=(2023, 2024)) -> pd.DataFrame
     return history
 
 
+@pytest.mark.slow
 def test_known_parameters_are_recovered_within_their_reported_uncertainty(example_path):
     """Data simulated at known parameters calibrates back to them, within 3 standard errors."""
     truth = sim.load_config(example_path, overrides=TRUTH)
@@ -125,6 +126,7 @@ def test_calibrate_command_writes_a_config_that_validates(tmp_path, example_path
     assert config.uncertainty is not None and config.uncertainty.parameters == ["assessment.refusal_probability"]
 
 
+@pytest.mark.slow
 def test_a_rejected_fit_says_so_in_the_terminal_and_the_file(tmp_path, example_path):
     """A history the model cannot reproduce is fitted as well as it can be, and called rejected."""
     history = tmp_path / "h.csv"

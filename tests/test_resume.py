@@ -99,6 +99,7 @@ def uninterrupted() -> pd.DataFrame:
     return run_replications(config, ["base"], REPS, months=MONTHS, jobs=1)
 
 
+@pytest.mark.slow
 def test_a_killed_run_resumes_to_the_results_of_one_run_and_leaves_no_worker(tmp_path, uninterrupted):
     out = tmp_path / "devon"
     staging = tmp_path / "devon.partial"

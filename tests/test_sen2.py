@@ -409,6 +409,7 @@ def test_nothing_of_a_later_year_reaches_the_draft(sen2_dir):
     assert max(after.raw["history"]) == 2020
 
 
+@pytest.mark.slow
 def test_a_new_user_goes_from_sen2_files_to_a_report(sen2_dir, tmp_path):
     """init → calibrate (on the history init wrote, no other file) → compare → report."""
     config = tmp_path / "devon.yaml"

@@ -69,6 +69,7 @@ def single_stage(c: int, arrivals_per_day: float, mean_effort_days: float, month
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("c, utilisation", [(1, 0.7), (3, 0.85)])
 def test_mean_time_in_system_matches_erlang_c_and_littles_law(c, utilisation):
     """Mean wait within a 99% CI of Erlang C; work in progress equals lambda * W (Little)."""
