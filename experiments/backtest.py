@@ -40,13 +40,13 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from sim.calibrate import CAPACITY, DEFAULT_DRIFT, FAST_TRACK, YEARLY, calibrate  # noqa: E402
 from sim.config import dump_config, load_config, parse_config  # noqa: E402
-from sim.init_config import draft_config  # noqa: E402
-from sim.replications import replication_seed  # noqa: E402
-from sim.runner import simulate  # noqa: E402
-from sim.sen2 import authorities, history, read_sen2  # noqa: E402
-from sim.uncertainty import to_free  # noqa: E402
+from sim.data.calibrate import CAPACITY, DEFAULT_DRIFT, FAST_TRACK, YEARLY, calibrate  # noqa: E402
+from sim.data.init_config import draft_config  # noqa: E402
+from sim.data.sen2 import authorities, history, read_sen2  # noqa: E402
+from sim.experiments.replications import replication_seed  # noqa: E402
+from sim.experiments.runner import simulate  # noqa: E402
+from sim.model.uncertainty import to_free  # noqa: E402
 
 MEASURES = ("plans_in_force", "plans_issued", "on_time_rate")
 GOALS = {"plans_in_force": 0.025, "plans_issued": 0.12, "on_time_rate": 0.10}

@@ -28,8 +28,8 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from sim.config import load_config, parse_config, resolve_scenario  # noqa: E402
-from sim.replications import replication_seed  # noqa: E402
-from sim.runner import simulate  # noqa: E402
+from sim.experiments.replications import replication_seed  # noqa: E402
+from sim.experiments.runner import simulate  # noqa: E402
 
 CONFIG = ROOT / "configs" / "bury.yaml"
 SCENARIO = "after_restructure"

@@ -18,7 +18,7 @@ import pandas as pd
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from sim import sen2  # noqa: E402
+from sim.data import sen2  # noqa: E402
 
 
 def table(folder: str | Path, year: int) -> tuple[pd.DataFrame, list[str]]:

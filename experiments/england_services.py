@@ -24,10 +24,10 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from sim.calibrate import calibrate, calibrated_yaml  # noqa: E402
 from sim.config import parse_config  # noqa: E402
-from sim.init_config import draft_config  # noqa: E402
-from sim.sen2 import authorities, read_sen2  # noqa: E402
+from sim.data.calibrate import calibrate, calibrated_yaml  # noqa: E402
+from sim.data.init_config import draft_config  # noqa: E402
+from sim.data.sen2 import authorities, read_sen2  # noqa: E402
 
 
 def slug(name: str) -> str:

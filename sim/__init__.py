@@ -1,9 +1,9 @@
 """sendsim: a discrete-event simulator of an English local authority's SEND 0-25 service."""
 
 from sim.config import Config, ConfigError, load_config
-from sim.experiment import load_results
-from sim.national import load_national, run_national
-from sim.runner import Result, run, write_result
+from sim.experiments.experiment import load_results
+from sim.experiments.national import load_national, run_national
+from sim.experiments.runner import Result, run, write_result
 
 __all__ = [
     "Config",

@@ -94,9 +94,9 @@ SMOKE = {
 def _measure_in_process(config: str, months: int, reps: int) -> dict:
     """Run inside this (fresh) process; report time, events, cases and peak memory."""
     import sim
-    from sim.national import is_national, run_national
-    from sim.replications import default_jobs, run_replications
-    from sim.summary import wide
+    from sim.experiments.national import is_national, run_national
+    from sim.experiments.replications import default_jobs, run_replications
+    from sim.outputs.summary import wide
 
     if is_national(ROOT / config):
         # authorities in parallel processes: the serial cost is their summed CPU time

@@ -13,11 +13,11 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
+from sim.experiments.runner import check_out_dir, run, write_result
 from sim.files import check_writable, load_yaml, read_text
 from sim.measures import ON_TIME, label
-from sim.runner import check_out_dir, run, write_result
-from sim.summary import format_measure as _fmt
-from sim.summary import yearly_table
+from sim.outputs.summary import format_measure as _fmt
+from sim.outputs.summary import yearly_table
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
@@ -85,7 +85,7 @@ RESUME_HELP = (
 
 def _staging(out_dir: Path, job: dict, resume: bool):
     """The folder that keeps each finished piece of a long job, beside its results."""
-    from sim.parallel import Staging, StagingError
+    from sim.experiments.parallel import Staging, StagingError
 
     try:
         return Staging.beside(out_dir, job, resume)
@@ -295,13 +295,13 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
 
 
 def _is_national(config_file: str) -> bool:
-    from sim.national import is_national
+    from sim.experiments.national import is_national
 
     return _or_exit(is_national, config_file)
 
 
 def _load_national(config_file: str):
-    from sim.national import load_national
+    from sim.experiments.national import load_national
 
     return _or_exit(load_national, config_file)
 
@@ -309,7 +309,7 @@ def _load_national(config_file: str):
 def _national(config_file, seed, months, jobs, out_dir, resume) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.national import national_job, run_national, write_national
+    from sim.experiments.national import national_job, run_national, write_national
 
     model = _load_national(config_file)
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
@@ -340,9 +340,9 @@ def _national(config_file, seed, months, jobs, out_dir, resume) -> None:
 def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, resume) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from sim.experiment import provenance_for, replication_job, run_experiment, summarise, write_experiment
-    from sim.precision import relative_half_widths, run_to_precision
-    from sim.replications import BASE, default_jobs
+    from sim.experiments.experiment import provenance_for, replication_job, run_experiment, summarise, write_experiment
+    from sim.experiments.precision import relative_half_widths, run_to_precision
+    from sim.experiments.replications import BASE, default_jobs
 
     try:
         check_out_dir(out_dir)
@@ -415,7 +415,7 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
 )
 def report(results_dir, report_path) -> None:
     """Write a self-contained HTML report of the results in DIR (from run --reps or compare)."""
-    from sim.report import write_report
+    from sim.outputs.report import write_report
 
     folder = Path(results_dir)
     if not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists():
@@ -475,8 +475,8 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     """
     from rich.markup import escape
 
-    from sim.init_config import draft_config, write_config
-    from sim.sen2 import read_sen2
+    from sim.data.init_config import draft_config, write_config
+    from sim.data.sen2 import read_sen2
 
     if Path(out_path).exists() and not force:
         err.print(
@@ -487,7 +487,7 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     try:
         sen2 = read_sen2(sen2_dir)
         draft = draft_config(sen2, la_name, year, allow_defaults=allow_defaults)
-    except ConfigError as exc:  # sim.sen2.DataError: a missing file, column or authority
+    except ConfigError as exc:  # sim.data.sen2.DataError: a missing file, column or authority
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     try:
@@ -574,9 +574,9 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
     from rich.markup import escape
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-    from sim.calibrate import CalibrationError, calibrated_yaml, config_history_rows, read_history
-    from sim.calibrate import calibrate as fit
-    from sim.replications import default_jobs
+    from sim.data.calibrate import CalibrationError, calibrated_yaml, config_history_rows, read_history
+    from sim.data.calibrate import calibrate as fit
+    from sim.experiments.replications import default_jobs
 
     config = _load(config_file)
     out_path = Path(out_file or Path(config_file).with_name(Path(config_file).stem + "-calibrated.yaml"))

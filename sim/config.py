@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from sim.distributions import Distribution
+from sim.engine.distributions import Distribution
 from sim.files import ConfigError, read_yaml  # noqa: F401 - both are this module's interface too
 
 # --- bounds --------------------------------------------------------------------------------------
@@ -345,7 +345,7 @@ class Agency(Strict):
 
 
 class CapacityResponse(Strict):
-    """Capacity that follows the workload (sim/response.py; docs/domain.md, how services respond to
+    """Capacity that follows the workload (sim/model/response.py; docs/domain.md, how services respond to
     pressure): extra capacity when a team's pipeline is longer than it aims for (overtime, a
     backlog team, agency bought in), time released to other duties when it is shorter.
 
@@ -761,7 +761,7 @@ def _is_number(node: Any) -> bool:
 def _check_value(config: Config, dotted: str, value: float, where: str) -> None:
     """Set the lever on a copy, so the value meets exactly the checks the file's would: the field's
     bounds (validated on assignment, dictionaries of values as a whole) and the horizon's."""
-    from sim.actions import set_live
+    from sim.model.actions import set_live
 
     trial = config.model_copy(deep=True)
     try:

@@ -1,6 +1,6 @@
 """Every measure sendsim reports, declared once.
 
-A *monthly measure* is what the model counts or reads each month (sim/metrics.py): its id is the
+A *monthly measure* is what the model counts or reads each month (sim/model/metrics.py): its id is the
 name in metrics files, and a family's ids are the id, a dot and a team, role or role.contract
 (`fte_in_post.caseworker.agency`). A *yearly figure* is a row of the tables a person reads: the
 yearly table of a run, kpis.csv and differences.csv of an experiment, the report. Each says how a

@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from sim.config import Config, load_config, parse_config
-from sim.runner import Result, run
-from sim.summary import wide
+from sim.experiments.runner import Result, run
+from sim.outputs.summary import wide
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE_PATH = ROOT / "configs" / "example.yaml"

@@ -35,7 +35,7 @@ def run_case(name: str, policy: str | None) -> pd.DataFrame:
 
     overrides = {"policy.priority": policy} if policy else {}
     if name == "example-fast-track":  # the example with the behaviour `sendsim init` drafts
-        from sim.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
+        from sim.data.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
 
         name = "example"
         overrides = {"policy.fast_track_share": FAST_TRACK_SHARE, "workforce.capacity_response": CAPACITY_RESPONSE}

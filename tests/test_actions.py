@@ -16,8 +16,8 @@ import pytest
 
 import sim
 from sim.config import ConfigError, parse_config
-from sim.model import Model
-from sim.summary import wide
+from sim.model.service import Model
+from sim.outputs.summary import wide
 
 SEED, MONTHS = 11, 8
 MID, FIRST = "2023-05-17", "2023-05-01"

@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 import sim
-from sim.calibrate import CalibrationError, calibrate, read_history, simulated_moments
 from sim.cli import main
+from sim.data.calibrate import CalibrationError, calibrate, read_history, simulated_moments
 
 PARAMS = ["assessment.refusal_probability", "plans.ceasing_rate_per_year"]
 TRUTH = {"assessment.refusal_probability": 0.32, "plans.ceasing_rate_per_year": 0.10}
@@ -199,6 +199,6 @@ def test_a_calibrated_config_is_fitted_again_from_its_values_not_its_draws(examp
 def read_history_text(text: str) -> pd.DataFrame:
     from io import StringIO
 
-    from sim.calibrate import history_rows
+    from sim.data.calibrate import history_rows
 
     return history_rows(pd.read_csv(StringIO(text)))

@@ -17,8 +17,8 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli import main
 from sim.config import load_config
-from sim.national import is_national, load_national
-from sim.runner import run
+from sim.experiments.national import is_national, load_national
+from sim.experiments.runner import run
 
 ROOT = Path(__file__).parents[1]
 MONTHS = 6

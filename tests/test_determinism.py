@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal, assert_series_equal
 
-from sim.runner import run
+from sim.experiments.runner import run
 
 MONTHS = 12
 
@@ -106,7 +106,7 @@ def test_the_cycle_collector_is_paused_only_while_a_model_runs(example_config, m
     no cycles) and gives it back as it found it, also when the run fails."""
     import gc
 
-    from sim import runner
+    from sim.experiments import runner
 
     seen = []
     real_model = runner.Model
@@ -143,7 +143,7 @@ def test_dates_have_one_unit_whatever_the_days():
     """Whole and fractional model days give timestamps of the same dtype, equal in value."""
     import datetime as dt
 
-    from sim.clock import Calendar
+    from sim.engine.clock import Calendar
 
     calendar = Calendar(dt.date(2023, 1, 1), 12)
     whole = calendar.timestamps([1.0, 2.0, float("nan")])

@@ -13,13 +13,13 @@ import pytest
 import yaml
 
 import sim
-from sim.actions import set_live
-from sim.calibrate import CAPACITY, FAST_TRACK, build_windows, calibrate, history_rows
 from sim.config import parse_config
-from sim.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
-from sim.model import Model
-from sim.priority import FastTrackQueue, WorkQueue, work_queue
-from sim.runner import simulate
+from sim.data.calibrate import CAPACITY, FAST_TRACK, build_windows, calibrate, history_rows
+from sim.data.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
+from sim.engine.priority import FastTrackQueue, WorkQueue, work_queue
+from sim.experiments.runner import simulate
+from sim.model.actions import set_live
+from sim.model.service import Model
 
 ROOT = Path(__file__).parents[1]
 WORKING_DAYS_PER_YEAR = 261.0

@@ -18,9 +18,9 @@ from cli_result import assert_no_exception, assert_refused
 from test_sen2 import write_sen2
 
 from sim.config import MAX_MONTHS, ConfigError, check_horizon, load_config, parse_config
+from sim.data.init_config import draft_config
+from sim.data.sen2 import DataError, read_sen2
 from sim.files import MAX_CONFIG_BYTES, MAX_YAML_DEPTH, check_writable, load_yaml, read_text
-from sim.init_config import draft_config
-from sim.sen2 import DataError, read_sen2
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text(encoding="utf-8"))
@@ -487,7 +487,7 @@ def test_drawn_parameters_stay_within_the_schema_bounds():
     import numpy as np
 
     from sim.config import field_bounds
-    from sim.uncertainty import DrawnParameters
+    from sim.model.uncertainty import DrawnParameters
 
     config = parse_config(_wide_uncertainty())
     bounds = {p: field_bounds(config, p) for p in config.uncertainty.parameters}

@@ -18,7 +18,7 @@ import yaml
 
 import sim
 from sim.config import ConfigError, parse_config
-from sim.summary import wide
+from sim.outputs.summary import wide
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text(encoding="utf-8"))

@@ -10,12 +10,12 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.calibrate import MEASURES as CALIBRATION_MOMENTS
-from sim.clock import Calendar
+from sim.data.calibrate import MEASURES as CALIBRATION_MOMENTS
+from sim.engine.clock import Calendar
+from sim.experiments.national import combine
 from sim.measures import BY_ID, FIGURES, HEADLINE, MONTHLY, YEARLY, family, format_value, label, over_a_period
-from sim.metrics import RATES, MonthlyMetrics
-from sim.national import combine
-from sim.summary import kpi_table, yearly_table
+from sim.model.metrics import RATES, MonthlyMetrics
+from sim.outputs.summary import kpi_table, yearly_table
 
 
 def test_counting_a_name_nobody_declared_fails():

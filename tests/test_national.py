@@ -19,7 +19,7 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli import main
 from sim.config import ConfigError
-from sim.national import (
+from sim.experiments.national import (
     Authority,
     authority_seed,
     load_national,
@@ -28,8 +28,8 @@ from sim.national import (
     run_national,
     sized_service,
 )
-from sim.runner import run
-from sim.summary import wide
+from sim.experiments.runner import run
+from sim.outputs.summary import wide
 
 ROOT = Path(__file__).parents[1]
 MONTHS = 4
@@ -312,7 +312,7 @@ def test_a_folder_of_own_services_is_simulated_apart_and_added_up(tmp_path):
     for metric in ("requests_received", "plans_issued", "plans_in_force"):
         assert national[metric].tolist() == (by["north"][metric] + by["south"][metric]).tolist()
     out = tmp_path / "out"
-    from sim.national import write_national
+    from sim.experiments.national import write_national
 
     write_national(result, model, out)
     again = run_national(out / "config.yaml", jobs=1)

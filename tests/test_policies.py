@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.runner import run
+from sim.experiments.runner import run
 
 # Overload: twice the example's demand against the same assessment team (its cap of 70 per FTE
 # fills, so work queues unallocated as well as in caseworkers' own queues).
@@ -170,7 +170,7 @@ def test_unified_team_runs_and_handles_all_casework(simulate, monthly):
 
 def test_issued_plan_stays_with_its_caseworker_in_a_unified_team(make_variant):
     """In a unified team an issued case hands over to its plan: caseloads count each once."""
-    from sim.model import Model
+    from sim.model.service import Model
 
     model = Model(make_variant("unified"), seed=3, months=6)
     model.run()
@@ -183,7 +183,7 @@ def test_issued_plan_stays_with_its_caseworker_in_a_unified_team(make_variant):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_allocation_rules_balance_the_review_teams_plans(make_variant, seed):
     """Least-loaded evens out plans per FTE (part-timers get fewer); round robin evens out counts."""
-    from sim.model import Model
+    from sim.model.service import Model
 
     loads = {}
     for allocation in ("least_loaded", "round_robin"):

@@ -1,4 +1,4 @@
-"""Provenance is built in one place (sim/provenance.py) and every folder carries it whole: the
+"""Provenance is built in one place (sim/outputs/provenance.py) and every folder carries it whole: the
 code (version, commit, whether the tree was dirty), Python, the platform and each dependency's
 version, beside what the run itself records."""
 
@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 import sim
-from sim.experiment import run_experiment, write_experiment
-from sim.provenance import dependency_versions, environment, git_dirty
-from sim.runner import write_result
+from sim.experiments.experiment import run_experiment, write_experiment
+from sim.experiments.runner import write_result
+from sim.outputs.provenance import dependency_versions, environment, git_dirty
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "configs" / "example.yaml"

@@ -18,12 +18,12 @@ from scipy import stats as sps
 
 from sim.cli import main
 from sim.config import resolve_scenario
+from sim.experiments.precision import look_ahead, relative_half_widths, run_to_precision
+from sim.experiments.replications import replication_seed, run_replications
+from sim.experiments.runner import run
 from sim.measures import HEADLINE
-from sim.precision import look_ahead, relative_half_widths, run_to_precision
-from sim.replications import replication_seed, run_replications
-from sim.runner import run
-from sim.stats import PERCENTILES, describe, half_width, mean_ci, monthly_summary, paired_difference
-from sim.summary import kpi_table, scenario_differences, wide, yearly_by_rep, yearly_table
+from sim.outputs.stats import PERCENTILES, describe, half_width, mean_ci, monthly_summary, paired_difference
+from sim.outputs.summary import kpi_table, scenario_differences, wide, yearly_by_rep, yearly_table
 
 MONTHS = 12
 SEED = 5

@@ -21,8 +21,8 @@ from pandas.testing import assert_frame_equal
 
 from sim.cli import main
 from sim.config import dump_config, load_config
-from sim.experiment import load_results, run_experiment, write_experiment
-from sim.plots import charts_for, with_derived
+from sim.experiments.experiment import load_results, run_experiment, write_experiment
+from sim.outputs.plots import charts_for, with_derived
 
 SCENARIOS = ["base", "two_more_caseworkers"]
 SEED = 7

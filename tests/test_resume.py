@@ -15,9 +15,9 @@ import yaml
 from pandas.testing import assert_frame_equal
 
 import sim
-from sim.national import run_national
-from sim.parallel import Staging, StagingError
-from sim.replications import run_replications
+from sim.experiments.national import run_national
+from sim.experiments.parallel import Staging, StagingError
+from sim.experiments.replications import run_replications
 
 ROOT = Path(__file__).parents[1]
 DEVON = ROOT / "configs" / "devon.yaml"
@@ -149,7 +149,7 @@ def test_a_resume_with_other_settings_is_refused(tmp_path):
 def test_a_national_run_uses_the_authorities_it_kept(tmp_path, monkeypatch):
     """Each authority is kept as it finishes; a resume runs only those not kept, and gives the
     national figures of one run."""
-    import sim.national
+    import sim.experiments.national
 
     (tmp_path / "authorities.csv").write_text("authority,requests_per_year,plans_in_force\nA,480,1500\nB,60,200\n")
     path = tmp_path / "national.yaml"
@@ -169,8 +169,8 @@ def test_a_national_run_uses_the_authorities_it_kept(tmp_path, monkeypatch):
     run_national(path, months=3, jobs=1, staging=staging)
     (staging.folder / "A.pickle").unlink()  # as if killed before A was kept
     ran = []
-    simulate = sim.national._simulate
-    monkeypatch.setattr(sim.national, "_simulate", lambda work: ran.append(work[0]) or simulate(work))
+    simulate = sim.experiments.national._simulate
+    monkeypatch.setattr(sim.experiments.national, "_simulate", lambda work: ran.append(work[0]) or simulate(work))
     resumed = run_national(path, months=3, jobs=1, staging=staging)
     assert ran == ["A"]
     assert_frame_equal(resumed.metrics, whole.metrics)

@@ -20,8 +20,8 @@ from click.testing import CliRunner
 import sim
 from sim.cli import main
 from sim.config import ConfigError, load_config, parse_config
-from sim.init_config import build_config, draft_config
-from sim.sen2 import SUPPRESSION_CODES, DataError, authorities, history, read_sen2
+from sim.data.init_config import build_config, draft_config
+from sim.data.sen2 import SUPPRESSION_CODES, DataError, authorities, history, read_sen2
 
 REAL_SEN2 = Path(__file__).parents[2] / "shared" / "data" / "sen2"  # ../shared beside the project
 

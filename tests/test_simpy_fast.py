@@ -1,4 +1,4 @@
-"""The SimPy internals sim/simpy_fast.py relies on still behave as it says: this fails on a SimPy
+"""The SimPy internals sim/engine/simpy_fast.py relies on still behave as it says: this fails on a SimPy
 release whose internals changed, before any model result could."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import itertools
 
 import simpy
 
-from sim.simpy_fast import TESTED, LightEvent, events_scheduled, schedule, urgent_timeout
+from sim.engine.simpy_fast import TESTED, LightEvent, events_scheduled, schedule, urgent_timeout
 
 
 def test_simpy_is_a_release_the_fast_paths_were_checked_against():

@@ -14,8 +14,8 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.clock import DAYS_PER_MONTH
 from sim.config import parse_config
+from sim.engine.clock import DAYS_PER_MONTH
 
 FIXED_ZERO = {"dist": "fixed", "value": 0}
 

@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 import scipy.stats as sps
 
-from sim.stats import describe, describe_rows, monthly_summary, t_quantile
+from sim.outputs.stats import describe, describe_rows, monthly_summary, t_quantile
 
 
 def _bits(a) -> np.ndarray:
@@ -76,6 +76,6 @@ def test_t_quantile_is_scipy_stats_t_ppf_exactly(q):
 
 def test_experiments_do_not_import_scipy_stats():
     """scipy.stats took half a second to import on every `sendsim run --reps`."""
-    code = "import sys, sim.cli, sim.experiment, sim.precision; print('scipy.stats' in sys.modules)"
+    code = "import sys, sim.cli, sim.experiments.experiment, sim.experiments.precision; print('scipy.stats' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

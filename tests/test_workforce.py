@@ -16,10 +16,10 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.clock import DAYS_PER_MONTH
 from sim.config import CONTRACTS, ROLES, parse_config
-from sim.model import Model
-from sim.summary import wide
+from sim.engine.clock import DAYS_PER_MONTH
+from sim.model.service import Model
+from sim.outputs.summary import wide
 
 DAY = pd.Timedelta(days=1)
 FIXED = lambda value: {"dist": "fixed", "value": value}  # noqa: E731
@@ -743,7 +743,7 @@ def test_a_team_with_nobody_in_post_has_no_caseload_per_fte_utilisation_or_agenc
 
 def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_config):
     """The workforce's running FTE totals equal a fresh count of its staff at every month end."""
-    from sim.model import Model
+    from sim.model.service import Model
 
     raw = example_config.model_dump(mode="json")
     raw["workforce"]["roles"]["caseworker"]["permanent_leaving_rate_per_year"] = 1.5

@@ -23,13 +23,13 @@ from typing import Any
 import pandas as pd
 
 from sim.config import Config, dump_config, parse_config
+from sim.experiments.parallel import Staging, fingerprint
+from sim.experiments.replications import BASE, default_jobs, replication_seed, run_replications
+from sim.experiments.runner import atomic_folder
 from sim.files import ConfigError, read_text, read_yaml
-from sim.parallel import Staging, fingerprint
-from sim.provenance import git_commit, package_version, provenance
-from sim.replications import BASE, default_jobs, replication_seed, run_replications
-from sim.runner import atomic_folder
-from sim.stats import monthly_summary
-from sim.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
+from sim.outputs.provenance import git_commit, package_version, provenance
+from sim.outputs.stats import monthly_summary
+from sim.outputs.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
 
 @dataclass

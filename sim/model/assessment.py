@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
-from sim.clock import DAYS_PER_WEEK
 from sim.config import Assessment
-from sim.staff import Task
+from sim.engine.clock import DAYS_PER_WEEK
+from sim.model.staff import Task
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.service import Model
 
 NAN = math.nan
 

@@ -16,11 +16,11 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config import dump_config
-from sim.experiment import ExperimentResults, load_results
+from sim.experiments.experiment import ExperimentResults, load_results
 from sim.measures import ON_TIME, label
-from sim.plots import charts_for, make_plots, with_derived
-from sim.summary import format_measure as _fmt
-from sim.summary import yearly_by_rep
+from sim.outputs.plots import charts_for, make_plots, with_derived
+from sim.outputs.summary import format_measure as _fmt
+from sim.outputs.summary import yearly_by_rep
 
 # the yearly figures (sim/measures.py) the report's tables show, in this order
 KPI_MEASURES = (

@@ -12,7 +12,7 @@ import zlib
 
 import numpy as np
 
-from sim.distributions import Distribution
+from sim.engine.distributions import Distribution
 
 BATCH = 256
 

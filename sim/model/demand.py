@@ -13,8 +13,8 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
-from sim.clock import DAYS_PER_MONTH, Calendar
 from sim.config import Demand
+from sim.engine.clock import DAYS_PER_MONTH, Calendar
 
 
 class RequestArrivals:

@@ -12,8 +12,8 @@ from collections import defaultdict
 import numpy as np
 import pandas as pd
 
-from sim.clock import Calendar
 from sim.config import ROLES
+from sim.engine.clock import Calendar
 from sim.measures import counts, rates, undeclared
 
 # declared in sim/measures.py: the counts reported every month (zero when nothing happened) and

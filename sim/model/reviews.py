@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 from sim.config import Plans
-from sim.staff import Task
-from sim.teams import Team
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.model.staff import Task
+from sim.model.teams import Team
 
 if TYPE_CHECKING:
-    from sim.assessment import Case
-    from sim.model import Model
+    from sim.model.assessment import Case
+    from sim.model.service import Model
 
 
 class Plan:

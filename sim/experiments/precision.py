@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config
+from sim.experiments.parallel import Staging
+from sim.experiments.replications import run_replications
 from sim.measures import HEADLINE
-from sim.parallel import Staging
-from sim.replications import run_replications
-from sim.stats import half_width
-from sim.summary import yearly_by_rep
+from sim.outputs.stats import half_width
+from sim.outputs.summary import yearly_by_rep
 
 
 def relative_half_widths(results: pd.DataFrame, measures=HEADLINE, yearly: pd.DataFrame | None = None) -> pd.DataFrame:

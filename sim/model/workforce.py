@@ -19,14 +19,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from sim.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 from sim.config import CONTRACTS, ROLES, Role, StaffGroup
 from sim.config import Workforce as WorkforceParams
-from sim.staff import StaffMember, Task
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.model.staff import StaffMember, Task
 
 if TYPE_CHECKING:
-    from sim.model import Model
-    from sim.teams import Team
+    from sim.model.service import Model
+    from sim.model.teams import Team
 
 WORKING_DAYS_PER_YEAR = 261.0
 DAYS_PER_YEAR = 365.25

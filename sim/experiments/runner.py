@@ -22,9 +22,9 @@ from typing import Any
 import pandas as pd
 
 from sim.config import Config, dump_config, load_config, parse_config, resolve_scenario
-from sim.model import Model
-from sim.provenance import provenance as make_provenance
-from sim.simpy_fast import events_scheduled
+from sim.engine.simpy_fast import events_scheduled
+from sim.model.service import Model
+from sim.outputs.provenance import provenance as make_provenance
 
 CASE_STEPS = ("decision", "advice_requested", "ep_advice", "advice", "draft", "final", "end")
 

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import Config, resolve_scenario
-from sim.parallel import Staging, default_jobs, run_all
-from sim.runner import run
+from sim.experiments.parallel import Staging, default_jobs, run_all
+from sim.experiments.runner import run
 
 __all__ = ["BASE", "default_jobs", "replication_seed", "run_replications"]
 

@@ -26,12 +26,12 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from sim.clock import Calendar
 from sim.config import Config, ConfigError, National, SetParameter, parse_config, parse_national, read_yaml
+from sim.engine.clock import Calendar
+from sim.experiments.parallel import Staging, default_jobs, fingerprint, run_all
 from sim.files import read_text
 from sim.measures import BY_ID, family
-from sim.metrics import derive, ratio
-from sim.parallel import Staging, default_jobs, fingerprint, run_all
+from sim.model.metrics import derive, ratio
 
 AUTHORITY_COLUMNS = ("authority", "requests_per_year", "plans_in_force")
 # levers that are sizes: a template may not `set` them by a dated action, since the scaled
@@ -271,7 +271,7 @@ def authority_seed(seed: int, name: str) -> int:
 def _simulate(args: tuple[str, Config, int, int]) -> tuple[str, pd.DataFrame, pd.DataFrame, int, float]:
     """One authority: its raw monthly values (to add up) and its own measures (derived here, in
     the worker, so that the parent is not left deriving 152 tables one after another)."""
-    from sim.runner import event_count, simulate
+    from sim.experiments.runner import event_count, simulate
 
     name, config, seed, months = args
     t0 = time.process_time()
@@ -325,7 +325,7 @@ def run_national(
 def national_job(model: NationalModel, seed: int | None, months: int | None) -> dict[str, Any]:
     """What an authority's run depends on, for resuming (every service, the seed, the horizon)."""
     from sim.config import dump_config
-    from sim.provenance import git_commit, package_version
+    from sim.outputs.provenance import git_commit, package_version
 
     services = "".join(f"{name}\n{dump_config(config)}" for name, config in model.services())
     return {
@@ -376,8 +376,8 @@ def write_national(result: NationalResult, model: NationalModel, out_dir: str | 
     import yaml
 
     from sim.config import dump_config
-    from sim.provenance import provenance
-    from sim.runner import atomic_folder
+    from sim.experiments.runner import atomic_folder
+    from sim.outputs.provenance import provenance
 
     out_dir = Path(out_dir)
     with atomic_folder(out_dir) as staging:

@@ -18,21 +18,21 @@ import itertools
 import numpy as np
 import simpy
 
-from sim import actions
-from sim.assessment import AssessmentService
-from sim.clock import DAYS_PER_WEEK, Calendar
 from sim.config import Config, field_bounds
 from sim.config import Team as TeamParams
-from sim.demand import RequestArrivals
-from sim.metrics import MonthlyMetrics
-from sim.randomness import Streams
-from sim.response import CapacityResponse
-from sim.reviews import ReviewService
-from sim.simpy_fast import urgent_timeout
-from sim.staff import StaffMember
-from sim.teams import Team
-from sim.uncertainty import DrawnParameters
-from sim.workforce import Workforce
+from sim.engine.clock import DAYS_PER_WEEK, Calendar
+from sim.engine.randomness import Streams
+from sim.engine.simpy_fast import urgent_timeout
+from sim.model import actions
+from sim.model.assessment import AssessmentService
+from sim.model.demand import RequestArrivals
+from sim.model.metrics import MonthlyMetrics
+from sim.model.response import CapacityResponse
+from sim.model.reviews import ReviewService
+from sim.model.staff import StaffMember
+from sim.model.teams import Team
+from sim.model.uncertainty import DrawnParameters
+from sim.model.workforce import Workforce
 
 
 class Model:

@@ -90,7 +90,7 @@ def kpi_table(
     """Per scenario, year and measure: mean, CI of the mean, median, 5th-95th percentiles; and the
     share of replications whose on-time rate reaches `target`. `yearly` is `yearly_by_rep(reps)`,
     if the caller has it already."""
-    from sim.stats import describe
+    from sim.outputs.stats import describe
 
     yearly = yearly_by_rep(reps) if yearly is None else yearly
     measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]
@@ -111,7 +111,7 @@ def scenario_differences(
 ) -> pd.DataFrame:
     """Each scenario minus the base, paired by replication (common random numbers), with its CI.
     `yearly` is `yearly_by_rep(reps)`, if the caller has it already."""
-    from sim.stats import mean_ci
+    from sim.outputs.stats import mean_ci
 
     yearly = yearly_by_rep(reps) if yearly is None else yearly
     measures = [c for c in yearly.columns if c not in ("scenario", "rep", "year", "to")]

@@ -13,8 +13,8 @@ import heapq
 from typing import Any
 
 from sim.config import Team as TeamParams
-from sim.priority import work_queue
-from sim.staff import StaffMember, Task
+from sim.engine.priority import work_queue
+from sim.model.staff import StaffMember, Task
 
 
 class Team:

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ConfigError, parse_config
-from sim.estimate import LATENESS_WEEKS, open_assessments, withdrawal_share
-from sim.sen2 import DataError, Sen2, fmt_count, has_row, history
+from sim.data.estimate import LATENESS_WEEKS, open_assessments, withdrawal_share
+from sim.data.sen2 import DataError, Sen2, fmt_count, has_row, history
 
 # --- national defaults and benchmarks ------------------------------------------------------------
 
@@ -346,7 +346,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
     ceasing = round(float(ceasing), 3)
     from_data.append(("plans.ceasing_rate_per_year", f"{ceasing:.3f} ({ceasing_note})"))
 
-    # open assessments at the start: estimated from the year's flows (sim/estimate.py) ----------------
+    # open assessments at the start: estimated from the year's flows (sim/data/estimate.py) ----------------
     q = target if target is not None else (target_ex if target_ex is not None else 0.5)
     completed = issued + no_plan_n if issued is not None and no_plan_n is not None else None
     estimate = open_assessments(requests, not_assess if not_assess is not None else requests * refusal, q, completed)
@@ -365,7 +365,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
                 if b["min_age_weeks"] >= 20
                 else "in the normal pipeline"
             )
-            + "; sim/estimate.py)",
+            + "; sim/data/estimate.py)",
         )
         for b in estimate
     ]
@@ -501,7 +501,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
             "assessed_v": assessed,
         },
     )
-    try:  # figures sim/sen2.py lets through can still draft a service out of the schema's bounds
+    try:  # figures sim/data/sen2.py lets through can still draft a service out of the schema's bounds
         parse_config(_yaml_roundtrip(text), f"<sendsim init {name}>")
     except ConfigError as exc:
         raise DataError(

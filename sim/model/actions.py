@@ -22,7 +22,7 @@ from sim.config import (
 )
 
 if TYPE_CHECKING:
-    from sim.model import Model
+    from sim.model.service import Model
 
 
 def schedule(model: Model, actions: list) -> None:

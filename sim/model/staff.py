@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import simpy
 
-from sim.priority import work_queue
-from sim.simpy_fast import LightEvent, schedule
+from sim.engine.priority import work_queue
+from sim.engine.simpy_fast import LightEvent, schedule
 
 if TYPE_CHECKING:
     from sim.config import Role
@@ -36,7 +36,7 @@ class Task:
 
 class Completion(LightEvent):
     """The moment a task ends at the pace it was timed with: one is made per task, so its cost is
-    paid 160,000 times in a Devon run (sim/simpy_fast.py)."""
+    paid 160,000 times in a Devon run (sim/engine/simpy_fast.py)."""
 
     __slots__ = ()
 

@@ -91,7 +91,7 @@ def charts_for(summary: pd.DataFrame) -> list[Chart]:
 
 def with_derived(summary: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
     """Add per-replication sums that charts need (caseworkers in post = permanent + agency)."""
-    from sim.stats import monthly_summary
+    from sim.outputs.stats import monthly_summary
 
     parts = results[results["metric"].isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"])]
     if parts.empty:

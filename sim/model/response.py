@@ -25,14 +25,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sim.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 from sim.config import CapacityResponse as ResponseParams
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 if TYPE_CHECKING:
-    from sim.assessment import AssessmentService
-    from sim.metrics import MonthlyMetrics
-    from sim.reviews import ReviewService
-    from sim.teams import Team
+    from sim.model.assessment import AssessmentService
+    from sim.model.metrics import MonthlyMetrics
+    from sim.model.reviews import ReviewService
+    from sim.model.teams import Team
 
 INFLOW_MONTHS = 3.0  # the inflow a month is smoothed over about this many months
 KINDS = ("assessments", "ep_advice", "plans")

@@ -5,7 +5,7 @@ The method of simulated moments, on common random numbers. What is observed:
 
 - each published year before the configuration's start (SEN2: requests, refusals, plans issued,
   the share issued within 20 weeks) is a **window**: the model runs that year alone, from the
-  open assessments estimated at its start (sim/estimate.py), with the year's own requests,
+  open assessments estimated at its start (sim/data/estimate.py), with the year's own requests,
   refusals and no-plan share, and is compared on the plans it issued and its on-time rate;
 - figures after the start (a month, a year: the task group seed's Table 1a, say) are compared with
   the configuration's own run from its start.
@@ -52,13 +52,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.actions import set_live
 from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, Scale, dump_config, parse_config
-from sim.estimate import open_assessments, withdrawal_share
+from sim.data.estimate import open_assessments, withdrawal_share
+from sim.experiments.parallel import process_pool
+from sim.experiments.runner import run, simulate
 from sim.measures import over_a_period
-from sim.parallel import process_pool
-from sim.runner import run, simulate
-from sim.uncertainty import from_free, to_free
+from sim.model.actions import set_live
+from sim.model.uncertainty import from_free, to_free
 
 
 def _nanmean(values, axis=None):
@@ -233,7 +233,7 @@ def config_history_rows(config: Config) -> pd.DataFrame:
 
 
 def sen2_history(h: pd.DataFrame, years) -> pd.DataFrame:
-    """An authority's SEN2 figures (`sim.sen2.history`) as a calibration history CSV table."""
+    """An authority's SEN2 figures (`sim.data.sen2.history`) as a calibration history CSV table."""
     rows = []
     for year in years:
         if year not in h.index:

@@ -1,0 +1,1 @@
+"""Outputs: yearly summaries and statistics, plots, the HTML report and provenance."""

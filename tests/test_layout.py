@@ -1,0 +1,40 @@
+"""The package layout and docs/architecture.md agree, and imports go down the layers."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).parents[1]
+
+
+def _modules() -> set[str]:
+    return {str(p.relative_to(ROOT)) for p in (ROOT / "sim").rglob("*.py") if p.name != "__init__.py"}
+
+
+def test_every_module_is_in_the_module_map_and_every_entry_exists():
+    documented = set(re.findall(r"^\| `(sim/[\w/]+\.py)`", (ROOT / "docs" / "architecture.md").read_text(), re.M))
+    assert documented == _modules()
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("sim."):
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(a.name for a in node.names if a.name.startswith("sim."))
+    return names
+
+
+def test_the_engine_and_the_model_import_nothing_above_them():
+    above = {
+        "engine": ("model", "experiments", "data", "outputs", "cli"),
+        "model": ("experiments", "data", "outputs", "cli"),
+    }
+    for package, forbidden in above.items():
+        for path in (ROOT / "sim" / package).glob("*.py"):
+            for name in _imports(path):
+                layer = name.split(".")[1]
+                assert layer not in forbidden, f"{path.relative_to(ROOT)} imports {name}"
