@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint bench constraints clean
+.PHONY: run test test-slow lint bench constraints clean
 
 # constraints.txt pins every dependency to the versions tested (a lock file); pyproject.toml keeps
 # the compatible ranges a user's own environment may satisfy. Regenerate it after changing
@@ -16,10 +16,15 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 run: $(BIN)/.installed
 	$(BIN)/sendsim run configs/devon.yaml --out results/devon
 
-# The quality gates first (lint, format, types: mypy with the pydantic plugin, [tool.mypy]), then every test with branch coverage measured
-# over sim/ and a floor enforced (pyproject.toml, [tool.coverage]).
+# The quality gates first (lint, format, types: mypy with the pydantic plugin, [tool.mypy]), then
+# the fast tier of tests with branch coverage measured over sim/ and a floor enforced
+# (pyproject.toml, [tool.coverage]). The statistical and end-to-end tier (marked slow) is
+# `make test-slow`; .ci/run runs both.
 test: lint
-	$(BIN)/python -m pytest -q --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
+	$(BIN)/python -m pytest -q -m "not slow" --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
+
+test-slow: $(BIN)/.installed
+	$(BIN)/python -m pytest -q -m slow
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check sim tests experiments
