@@ -14,7 +14,7 @@ $(BIN)/.installed: pyproject.toml constraints.txt
 	touch $@
 
 run: $(BIN)/.installed
-	$(BIN)/sendsim run configs/devon.yaml --out results/devon
+	$(BIN)/sendsim run configs/devon.yaml --out results/devon --force
 
 # The quality gates first (lint, format, types: mypy with the pydantic plugin, [tool.mypy]), then
 # the fast tier of tests with branch coverage measured over sim/ and a floor enforced

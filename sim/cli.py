@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import math
 import sys
 from contextlib import contextmanager
@@ -60,16 +62,44 @@ def _fail(message: str) -> NoReturn:
     sys.exit(2)
 
 
-def _ready_to_run(config, config_file: str, scenarios: list, months: int | None, out_dir: Path) -> None:
+def _ready_to_run(config, config_file: str, scenarios: list, months: int | None, out_dir: Path, force: bool) -> None:
     """Before any simulation: a --months the service (or a scenario) would outgrow, and an --out
-    that cannot be written, are refused with exit status 2."""
+    that cannot be written or already holds results, are refused with exit status 2."""
     if months is not None:
         for name in scenarios:
             try:
                 check_horizon(resolve_scenario(config, name, config_file), months)
             except ValueError as exc:
                 _fail(f"{config_file}: --months {months}: {exc}")
+    _fresh(out_dir, force)
+
+
+def _fresh(out_dir: Path, force: bool) -> None:
+    """An --out that can be written and holds no results, or --force to replace the ones it holds:
+    results are never replaced silently."""
     _or_exit(check_writable, out_dir, True)
+    try:
+        check_out_dir(out_dir)
+    except FileExistsError as exc:
+        _fail(str(exc))
+    earlier = out_dir / "provenance.json"
+    if earlier.exists() and not force:
+        try:
+            record = json.loads(earlier.read_text(encoding="utf-8"))
+            when = record.get("finished")
+            finished = f", finished on {dt.datetime.fromisoformat(when):%-d %B %Y at %H:%M}" if when else ""
+            what = f" (of {record.get('config') or record.get('config_name')}{finished})"
+        except (OSError, ValueError, AttributeError, KeyError, TypeError):
+            what = ""
+        _fail(
+            f"{out_dir} already holds the results of an earlier run{what}; choose another --out, "
+            "or add --force to replace them"
+        )
+
+
+FORCE = click.option(
+    "--force", is_flag=True, help="Replace the results already in --out (without it, such a folder is refused)."
+)
 
 
 def _load(path: str, overrides: dict | None = None):
@@ -184,7 +214,7 @@ def validate(config_file: str) -> None:
     "out_dir",
     type=click.Path(file_okay=False),
     default=None,
-    help="Folder for the results (default: results/<config name>).",
+    help="Folder for the results (default: results/<config name>, with -<scenario>, and -reps or -precision for many runs).",
 )
 @click.option("--scenario", default=None, help="Run one of the config's scenarios instead of the base.")
 @click.option(
@@ -212,8 +242,9 @@ def validate(config_file: str) -> None:
     help="Override a config field by its dotted path, e.g. demand.growth_per_year=0.1.",
 )
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
+@FORCE
 def run_command(
-    config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets, resume
+    config_file, seed, months, out_dir, scenario, reps, jobs, precision, max_reps, no_cases, sets, resume, force
 ) -> None:
     """Run CONFIG: one replication (metrics, cases, staff history), or many (summaries with CIs).
     A national CONFIG (one naming a template) runs every authority once and adds them up."""
@@ -225,7 +256,7 @@ def run_command(
                 highlight=False,
             )
             sys.exit(2)
-        _national(config_file, seed, months, jobs, out_dir, resume)
+        _national(config_file, seed, months, jobs, out_dir, resume, force)
         return
     config = _load(config_file, _parse_overrides(sets))
     try:
@@ -233,16 +264,14 @@ def run_command(
     except ConfigError as exc:
         err.print(f"[bold red]error:[/] {exc}", highlight=False)
         sys.exit(2)
-    out_dir = Path(out_dir or Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "")))
-    _ready_to_run(config, config_file, [None], months, out_dir)
+    # each kind of run has its own default folder, so following one with another keeps both
+    kind = "" if reps == 1 and precision is None else ("-precision" if precision is not None else "-reps")
+    default = Path("results") / (Path(config_file).stem + (f"-{scenario}" if scenario else "") + kind)
+    out_dir = Path(out_dir or default)
+    _ready_to_run(config, config_file, [None], months, out_dir, force)
     if reps > 1 or precision is not None:
         _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps, resume)
         return
-    try:
-        check_out_dir(out_dir)
-    except FileExistsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
     with err.status(f"Simulating {config.name} for {months or config.months} months…"):
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)
@@ -277,7 +306,10 @@ def run_command(
 @click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
-def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets, resume) -> None:
+@FORCE
+def compare(
+    config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, sets, resume, force
+) -> None:
     """Run the base and scenarios of CONFIG on common random numbers and compare them."""
     config = _load(config_file, _parse_overrides(sets))
     names = list(scenarios) or list(config.scenarios)
@@ -290,7 +322,7 @@ def compare(config_file, scenarios, reps, seed, months, jobs, out_dir, precision
         )
         sys.exit(2)
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
-    _ready_to_run(config, config_file, ["base", *names], months, out_dir)
+    _ready_to_run(config, config_file, ["base", *names], months, out_dir, force)
     _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps, resume)
 
 
@@ -306,19 +338,14 @@ def _load_national(config_file: str):
     return _or_exit(load_national, config_file)
 
 
-def _national(config_file, seed, months, jobs, out_dir, resume) -> None:
+def _national(config_file, seed, months, jobs, out_dir, resume, force) -> None:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from sim.experiments.national import national_job, run_national, write_national
 
     model = _load_national(config_file)
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
-    _or_exit(check_writable, out_dir, True)
-    try:
-        check_out_dir(out_dir)
-    except FileExistsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
+    _fresh(out_dir, force)
     staging = _staging(out_dir, national_job(model, seed, months), resume)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
@@ -344,11 +371,6 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
     from sim.experiments.precision import relative_half_widths, run_to_precision
     from sim.experiments.replications import BASE, default_jobs
 
-    try:
-        check_out_dir(out_dir)
-    except FileExistsError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False)
-        sys.exit(2)
     jobs = jobs or default_jobs()
     seed = config.seed if seed is None else seed
     names = [BASE, *[s for s in scenarios if s != BASE]]

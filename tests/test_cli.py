@@ -228,10 +228,40 @@ def test_run_refuses_an_out_folder_holding_other_files(example_path, tmp_path):
     assert sorted(p.name for p in folder.iterdir()) == ["minutes.docx"]
 
 
-def test_run_replaces_an_earlier_result_in_the_same_folder(example_path, tmp_path):
-    """Running twice into one --out replaces the earlier results instead of refusing."""
+def test_run_into_a_folder_holding_results_is_refused_unless_forced(example_path, tmp_path):
+    """Results are never replaced silently: a second run into one --out is refused, exit 2, before
+    it simulates, naming the folder, the earlier run and --force; with --force it replaces them."""
     out = tmp_path / "again"
     assert _run_cli("run", str(example_path), "--months", "2", "--out", str(out)).exit_code == 0
-    assert _run_cli("run", str(example_path), "--months", "3", "--out", str(out), "--no-cases").exit_code == 0
+    before = (out / "provenance.json").read_text()
+    refused = _run_cli("run", str(example_path), "--months", "3", "--out", str(out), "--no-cases")
+    assert refused.exit_code == 2, refused.output
+    assert str(out) in refused.output and "--force" in refused.output and "example" in refused.output
+    assert (out / "provenance.json").read_text() == before and (out / "cases.parquet").exists()
+    forced = _run_cli("run", str(example_path), "--months", "3", "--out", str(out), "--no-cases", "--force")
+    assert forced.exit_code == 0, forced.output
     assert not (out / "cases.parquet").exists()
     assert json.loads((out / "provenance.json").read_text())["months"] == 3
+
+
+@pytest.mark.parametrize("first, second", [
+    (["run", "--reps", "2", "--jobs", "1"], ["compare", "--reps", "2", "--jobs", "1"]),
+    (["compare", "--reps", "2", "--jobs", "1"], ["compare", "--reps", "2", "--jobs", "1"]),
+    (["run"], ["run", "--reps", "2", "--jobs", "1"]),
+])  # fmt: skip
+def test_experiments_are_refused_into_a_folder_holding_results(example_path, tmp_path, first, second):
+    out = tmp_path / "results"
+    command = lambda args: [args[0], str(example_path), *args[1:], "--months", "2", "--out", str(out)]  # noqa: E731
+    assert _run_cli(*command(first)).exit_code == 0
+    refused = _run_cli(*command(second))
+    assert refused.exit_code == 2 and "--force" in refused.output, refused.output
+    assert _run_cli(*command(second), "--force").exit_code == 0
+
+
+def test_each_kind_of_run_has_its_own_default_folder(example_path, tmp_path, monkeypatch):
+    """Following the README in order keeps every result: a run, many runs and a comparison of one
+    configuration go to different folders by default."""
+    monkeypatch.chdir(tmp_path)
+    for args in (["run"], ["run", "--reps", "2", "--jobs", "1"], ["compare", "--reps", "2", "--jobs", "1"]):
+        assert _run_cli(args[0], str(example_path), *args[1:], "--months", "2").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["example", "example-compare", "example-reps"]
