@@ -211,6 +211,7 @@ def run_workload(w: Workload, smoke: bool = False) -> dict:
                 str(w.months),
                 "--out",
                 str(out),
+                "--force",  # the benchmark replaces its own earlier run
             ],
             check=True,
             capture_output=True,
