@@ -232,7 +232,13 @@ def validate(config_file: str) -> None:
     help="Add replications until the 95% CI half-width of the headline measures is at most "
     "this share of their mean (e.g. 0.05), up to --max-reps.",
 )
-@click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
+@click.option(
+    "--max-reps",
+    type=click.IntRange(2, MAX_REPS),
+    default=100,
+    show_default=True,
+    help="With --precision: stop at this many replications if the precision is not reached.",
+)
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option(
     "--set",
@@ -286,7 +292,13 @@ def run_command(
 @click.option(
     "--scenarios", multiple=True, metavar="NAME...", help="Scenarios to compare with the base (default: all)."
 )
-@click.option("--reps", type=click.IntRange(2, MAX_REPS), default=10, show_default=True)
+@click.option(
+    "--reps",
+    type=click.IntRange(2, MAX_REPS),
+    default=10,
+    show_default=True,
+    help="Replications of each scenario, on common random numbers.",
+)
 @click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
 @click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
@@ -303,7 +315,13 @@ def run_command(
     default=None,
     help="Add replications until the headline measures' CI half-width is at most this share of their mean.",
 )
-@click.option("--max-reps", type=click.IntRange(2, MAX_REPS), default=100, show_default=True)
+@click.option(
+    "--max-reps",
+    type=click.IntRange(2, MAX_REPS),
+    default=100,
+    show_default=True,
+    help="With --precision: stop at this many replications if the precision is not reached.",
+)
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
 @FORCE
@@ -581,7 +599,7 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     help="Most steps of the fit of the shared parameters.",
 )
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
-@click.option("--seed", type=SEED, default=None)
+@click.option("--seed", type=SEED, default=None, help="Random seed of the fit's replications (default: the config's).")
 @click.option(
     "--out",
     "out_file",

@@ -833,7 +833,8 @@ def _describe(error: ErrorDetails) -> str:
         msg = "required field is missing"
     got = error.get("input")
     if error["type"] not in ("missing", "extra_forbidden") and not isinstance(got, (dict, list)):
-        msg += f" (got {got!r})"
+        shown = got.isoformat() if isinstance(got, dt.date) else repr(got)  # a date as a person writes it
+        msg += f" (got {shown})"
     return f"  {path or '(top level)'}: {msg}"
 
 

@@ -265,3 +265,21 @@ def test_each_kind_of_run_has_its_own_default_folder(example_path, tmp_path, mon
     for args in (["run"], ["run", "--reps", "2", "--jobs", "1"], ["compare", "--reps", "2", "--jobs", "1"]):
         assert _run_cli(args[0], str(example_path), *args[1:], "--months", "2").exit_code == 0
     assert sorted(p.name for p in (tmp_path / "results").iterdir()) == ["example", "example-compare", "example-reps"]
+
+
+def test_every_option_of_every_command_says_what_it_does():
+    import click
+
+    missing = [f"{name} {p.opts[0]}" for name, command in main.commands.items() for p in command.params
+               if isinstance(p, click.Option) and not p.help]  # fmt: skip
+    assert missing == []
+
+
+def test_a_date_in_a_message_is_written_as_a_date(tmp_path):
+    text = open("configs/example.yaml", encoding="utf-8").read()
+    assert "start_date: 2023-01-01" in text  # YAML reads it as a date, not a string
+    bad = tmp_path / "mid-month.yaml"
+    bad.write_text(text.replace("start_date: 2023-01-01", "start_date: 2023-01-15"), encoding="utf-8")
+    result = _run_cli("validate", str(bad))
+    assert result.exit_code == 2
+    assert "(got 2023-01-15)" in result.output and "datetime" not in result.output
