@@ -7,12 +7,7 @@ from typing import cast
 import numpy as np
 import pandas as pd
 
-from sim.measures import ON_TIME, YEARLY, Figure, format_value
-
-
-def format_measure(measure: str, value: float, signed: bool = False) -> str:
-    """A value as a person reads it, by its measure's unit (sim/measures.py)."""
-    return format_value(measure, value, signed)
+from sim.measures import ON_TIME, YEARLY, Figure
 
 
 def wide(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -20,28 +15,32 @@ def wide(metrics: pd.DataFrame) -> pd.DataFrame:
     return metrics.pivot(index="month", columns="metric", values="value").sort_index()
 
 
-def _monthly(w: pd.DataFrame, figure: Figure) -> list[pd.Series]:
+def _monthly(w: pd.DataFrame, values: np.ndarray, figure: Figure) -> list[np.ndarray]:
     """The monthly series a figure is made from: for a ratio its numerator and denominator,
     otherwise its sources added month by month ("prefix.*": every id of the family)."""
 
-    def summed(sources) -> pd.Series:
-        columns = [c for s in sources for c in w.columns if (c.startswith(s[:-1]) if s.endswith(".*") else c == s)]
-        return w[columns].sum(axis=1, skipna=False) if columns else pd.Series(np.nan, index=w.index)
+    def summed(sources) -> np.ndarray:
+        columns = [i for s in sources for i, c in enumerate(w.columns)
+                   if (c.startswith(s[:-1]) if s.endswith(".*") else c == s)]  # fmt: skip
+        return values[:, columns].sum(axis=1) if columns else np.full(len(w), np.nan)
 
     return [summed([s]) for s in figure.sources] if figure.over_months == "ratio" else [summed(figure.sources)]
 
 
-def _by_year(series: list[pd.Series], over_months: str, years: np.ndarray, each: list[int]) -> list[float]:
+def _by_year(series: list[np.ndarray], over_months: str, years: list[slice]) -> list[float]:
+    """Each year's figure; a sum leaves out months nobody measured, as pandas' sum does."""
+
+    def total(x: np.ndarray) -> float:
+        return float(np.where(np.isnan(x), 0.0, x).sum())
+
+    if over_months == "sum":
+        return [total(series[0][year]) for year in years]
+    if over_months == "last":
+        return [float(series[0][year][-1]) for year in years]
     out = []
-    for y in each:
-        months = years == y
-        if over_months == "sum":
-            out.append(float(series[0][months].sum()))
-        elif over_months == "last":
-            out.append(float(series[0][months].iloc[-1]))
-        else:  # a rate of the year's counts, missing where nothing was completed
-            num, den = float(series[0][months].sum()), float(series[1][months].sum())
-            out.append(num / den if den else np.nan)
+    for year in years:  # a rate of the year's counts, missing where nothing was completed
+        num, den = total(series[0][year]), total(series[1][year])
+        out.append(num / den if den else np.nan)
     return out
 
 
@@ -49,18 +48,21 @@ def yearly_table(metrics: pd.DataFrame) -> pd.DataFrame:
     """One row per calendar year and one column per yearly figure (sim/measures.py, by id):
     flows summed over the year, stocks at its last month's end, rates from the year's counts."""
     w = wide(metrics)
-    years = np.asarray(cast(pd.DatetimeIndex, w.index).year)  # the months are timestamps
-    each = sorted(set(years.tolist()))
-    table = pd.DataFrame(index=pd.Index(each, name="year"))
-    table["to"] = [w.index[years == y][-1].strftime("%b %Y") for y in each]
+    index = cast(pd.DatetimeIndex, w.index)  # the months are timestamps, in order
+    each, starts = np.unique(np.asarray(index.year), return_index=True)
+    years = [slice(start, end) for start, end in zip(starts, [*starts[1:], len(index)])]
+    values = w.to_numpy(dtype=float)
+    table = pd.DataFrame(index=pd.Index(each.tolist(), name="year"))
+    table["to"] = [index[year][-1].strftime("%b %Y") for year in years]
     for figure in YEARLY:
         if figure.per_team:
             prefix = figure.sources[0].removesuffix("*")
-            for column in [c for c in w.columns if c.startswith(prefix)]:
-                team = column[len(prefix) :]
-                table[f"{figure.id}.{team}"] = _by_year([w[column]], figure.over_months, years, each)
+            for i, column in enumerate(w.columns):
+                if column.startswith(prefix):
+                    team = column[len(prefix) :]
+                    table[f"{figure.id}.{team}"] = _by_year([values[:, i]], figure.over_months, years)
         else:
-            table[figure.id] = _by_year(_monthly(w, figure), figure.over_months, years, each)
+            table[figure.id] = _by_year(_monthly(w, values, figure), figure.over_months, years)
     return table
 
 
