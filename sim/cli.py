@@ -18,7 +18,7 @@ from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_co
 from sim.experiments.runner import check_out_dir, run, write_result
 from sim.files import check_writable, load_yaml, read_text
 from sim.measures import ON_TIME, label
-from sim.outputs.summary import format_measure as _fmt
+from sim.measures import format_value as _fmt
 from sim.outputs.summary import yearly_table
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
@@ -97,6 +97,13 @@ def _fresh(out_dir: Path, force: bool) -> None:
         )
 
 
+MAX_REPS_OPTION = click.option(
+    "--max-reps",
+    type=click.IntRange(2, MAX_REPS),
+    default=100,
+    show_default=True,
+    help="With --precision: stop at this many replications if the precision is not reached.",
+)
 FORCE = click.option(
     "--force", is_flag=True, help="Replace the results already in --out (without it, such a folder is refused)."
 )
@@ -232,13 +239,7 @@ def validate(config_file: str) -> None:
     help="Add replications until the 95% CI half-width of the headline measures is at most "
     "this share of their mean (e.g. 0.05), up to --max-reps.",
 )
-@click.option(
-    "--max-reps",
-    type=click.IntRange(2, MAX_REPS),
-    default=100,
-    show_default=True,
-    help="With --precision: stop at this many replications if the precision is not reached.",
-)
+@MAX_REPS_OPTION
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option(
     "--set",
@@ -315,13 +316,7 @@ def run_command(
     default=None,
     help="Add replications until the headline measures' CI half-width is at most this share of their mean.",
 )
-@click.option(
-    "--max-reps",
-    type=click.IntRange(2, MAX_REPS),
-    default=100,
-    show_default=True,
-    help="With --precision: stop at this many replications if the precision is not reached.",
-)
+@MAX_REPS_OPTION
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
 @FORCE

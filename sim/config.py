@@ -768,10 +768,15 @@ def _check_value(config: Config, dotted: str, value: float, where: str) -> None:
         set_live(trial, dotted, value)
         check_horizon(trial)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
+        raise _out_of_bounds(where, dotted, value, exc) from None
     except ValueError as exc:
         raise ValueError(f"{where}: {dotted} = {value!r}: {exc}") from None
+
+
+def _out_of_bounds(where: str, dotted: str, value: float, exc: ValidationError) -> ValueError:
+    """A lever's value the schema refuses, in the words of its first complaint."""
+    problem = exc.errors()[0]
+    return ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}")
 
 
 def check_numeric(config: Config, dotted: str, value: float, where: str) -> None:
@@ -796,8 +801,7 @@ def _check_team_lever(dotted: str, value: float, teams: set[str], where: str) ->
     try:
         Team(handles=["plans"], caseload_cap_per_fte=value)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        raise ValueError(f"{where}: {dotted} = {value!r}: {problem['msg'].removeprefix('Value error, ')}") from None
+        raise _out_of_bounds(where, dotted, value, exc) from None
 
 
 def _check_settable(config: Config, dotted: str, value: float, where: str) -> None:

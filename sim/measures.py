@@ -288,9 +288,8 @@ def label(name: str) -> str:
 
 def unit(name: str) -> str:
     base = name.partition(".")[0]
-    if name in FIGURES or base in FIGURES:
-        return FIGURES.get(name, FIGURES.get(base)).unit  # type: ignore[union-attr]
-    return BY_ID[base].unit if base in BY_ID else ""
+    declared = FIGURES.get(name) or FIGURES.get(base) or BY_ID.get(base)
+    return declared.unit if declared else ""
 
 
 def format_value(name: str, value: float | None, signed: bool = False) -> str:
@@ -299,7 +298,7 @@ def format_value(name: str, value: float | None, signed: bool = False) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
     sign = "−" if value < 0 else ("+" if signed and value > 0 else "")
-    kind = unit(name) or name  # "£" and "share" may be given as the unit itself
+    kind = unit(name)
     if kind == "share":
         return f"{sign}{abs(value):.1%}"
     if kind == "£":

@@ -28,7 +28,7 @@ from sim.experiments.replications import BASE, default_jobs, replication_seed, r
 from sim.experiments.runner import atomic_folder
 from sim.files import ConfigError, read_text, read_yaml
 from sim.outputs.provenance import git_commit, package_version, provenance
-from sim.outputs.stats import monthly_summary
+from sim.outputs.stats import DESCRIBED, monthly_summary
 from sim.outputs.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
 
@@ -148,38 +148,8 @@ def write_experiment(experiment: ExperimentResults, out_dir: str | Path) -> Path
 # What each file must hold for a report to be drawn from it; a damaged or foreign file is named.
 _COLUMNS = {
     "results.parquet": ("scenario", "rep", "month", "metric", "value"),
-    "summary.parquet": (
-        "scenario",
-        "metric",
-        "month",
-        "n",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "p5",
-        "p25",
-        "p50",
-        "p75",
-        "p95",
-        "median",
-    ),
-    "kpis.csv": (
-        "scenario",
-        "year",
-        "to",
-        "measure",
-        "n",
-        "mean",
-        "ci_low",
-        "ci_high",
-        "p5",
-        "p25",
-        "p50",
-        "p75",
-        "p95",
-        "median",
-        "p_reaches_target",
-    ),
+    "summary.parquet": ("scenario", "metric", "month", *DESCRIBED),
+    "kpis.csv": ("scenario", "year", "to", "measure", *DESCRIBED, "p_reaches_target"),
 }
 _PROVENANCE_KEYS = ("scenarios", "seed", "months", "replications")
 

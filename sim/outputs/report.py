@@ -18,8 +18,8 @@ import pandas as pd
 from sim.config import dump_config
 from sim.experiments.experiment import ExperimentResults, load_results
 from sim.measures import ON_TIME, label
+from sim.measures import format_value as _fmt
 from sim.outputs.plots import charts_for, make_plots, with_derived
-from sim.outputs.summary import format_measure as _fmt
 from sim.outputs.summary import yearly_by_rep
 
 # the yearly figures (sim/measures.py) the report's tables show, in this order

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 PERCENTILES = (5, 25, 50, 75, 95)
+# what `describe` gives of a set of values, in this order
+DESCRIBED = ("n", "mean", "ci_low", "ci_high", *(f"p{p}" for p in PERCENTILES), "median")
 
 
 @cache
@@ -65,7 +67,7 @@ def describe_rows(x: np.ndarray, confidence: float = 0.95) -> pd.DataFrame:
     """
     x = np.ascontiguousarray(x, dtype=float)
     rows, n = x.shape
-    columns = ["n", "mean", "ci_low", "ci_high", *(f"p{p}" for p in PERCENTILES), "median"]
+    columns = list(DESCRIBED)
     out = np.full((rows, len(columns)), np.nan)
     full = ~np.isnan(x).any(axis=1) if n >= 2 else np.zeros(rows, dtype=bool)
     if full.any():
