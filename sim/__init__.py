@@ -4,6 +4,7 @@ from sim.config import Config, ConfigError, load_config
 from sim.experiments.experiment import load_results
 from sim.experiments.national import load_national, run_national
 from sim.experiments.runner import Result, run, write_result
+from sim.sweeps.sweep import run_sweep as sweep
 
 __all__ = [
     "Config",
@@ -14,5 +15,6 @@ __all__ = [
     "load_results",
     "run",
     "run_national",
+    "sweep",
     "write_result",
 ]

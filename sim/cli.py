@@ -762,6 +762,107 @@ def _difference_view(experiment) -> Table:
     return view
 
 
+@main.command()
+@click.argument("sweep_file", metavar="SWEEP", type=click.Path(dir_okay=False))
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder for the sweep's table (default: results/<sweep file's name>).",
+)
+@click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler, tcp://HOST:PORT (default: a local cluster started and stopped here).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, MAX_JOBS),
+    default=None,
+    help="Worker processes of the local cluster (default: one per core); ignored with --scheduler.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue a sweep that was interrupted or killed: the tasks it finished (kept in OUT.partial) "
+    "are used again and only the rest are run; the table is that of one uninterrupted sweep.",
+)
+@FORCE
+def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
+    """Run every point of a sweep file (its design, levers and outputs) on a Dask cluster."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from sim.sweeps.spec import load_sweep
+    from sim.sweeps.sweep import job, run_sweep
+
+    spec = _or_exit(load_sweep, sweep_file)
+    out_dir = Path(out_dir) if out_dir else Path("results") / Path(sweep_file).stem
+    _fresh(out_dir, force)
+    staging = _staging(out_dir, job(spec), resume)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("runs · {task.fields[rate]} · ETA"),
+        TimeRemainingColumn(),
+        TimeElapsedColumn(),
+    )
+    total = spec.spec.replications * _points(spec)
+    with _interruptible(staging, total, "tasks"), Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("Sweeping", total=total, rate="")
+        import time
+
+        t0 = time.perf_counter()
+        first: list[int] = []
+
+        def progress(done: int, total: int, workers: int) -> None:
+            first.append(done) if not first else None
+            elapsed = time.perf_counter() - t0
+            rate = f"{(done - first[0]) / elapsed:.2f} runs/s" if done > first[0] and elapsed > 0 else ""
+            bar.update(task, completed=done, rate=rate, description=f"Sweeping on {workers} worker(s)")
+
+        try:
+            table = run_sweep(spec, out_dir, scheduler, workers, resume, progress, staging)
+        except ConfigError as exc:  # a scheduler that cannot be reached
+            _fail(str(exc))
+    out.print(
+        f"{table['point'].nunique():,} points x {spec.spec.replications} replication(s), "
+        f"{len(spec.outputs)} output(s), in {time.perf_counter() - t0:.1f} s. Results in [bold]{out_dir}[/]; "
+        f"`sendsim sensitivity {out_dir}` analyses them."
+    )
+
+
+def _points(spec) -> int:
+    from sim.sweeps.spec import point_count
+
+    return point_count(spec.spec)
+
+
+@main.command()
+@click.argument("results_dir", metavar="DIR", type=click.Path(file_okay=False))
+def sensitivity(results_dir) -> None:
+    """Sobol indices or Morris effects of each output of the finished sweep in DIR, with charts and a report."""
+    from sim.outputs.sensitivity_report import write_sensitivity
+
+    folder = Path(results_dir)
+    _or_exit(check_writable, folder / "plots", True)
+    with err.status("Analysing the sweep and drawing charts…"):
+        try:
+            path = _or_exit(write_sensitivity, folder)
+        except ValueError as exc:  # a design that gives no indices
+            _fail(f"{folder}: {exc}")
+    out.print(f"Sensitivity written to [bold]{folder / 'sensitivity.csv'}[/] and [bold]{path}[/]")
+
+
 def _table(metrics, name: str) -> Table:
     """Measures as rows and years as columns, so it fits a terminal however long the run."""
     table = yearly_table(metrics)

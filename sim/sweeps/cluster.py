@@ -1,0 +1,63 @@
+"""The Dask cluster a sweep runs on: a local one by default, or any scheduler by its address.
+
+The local cluster has one single-threaded worker process per core (the model is pure Python: a
+thread more per process would only contend for the interpreter lock), bound to 127.0.0.1. An
+existing cluster is reached with `--scheduler tcp://HOST:PORT`; start one with
+
+    dask scheduler --host 127.0.0.1 --port 8786
+    dask worker tcp://127.0.0.1:8786 --nworkers 2 --nthreads 1
+
+on each machine, in an environment where `import sim` works (this package installed).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.util import find_spec
+
+from sim.config import ConfigError
+
+
+def _has_dashboard() -> bool:
+    return find_spec("bokeh") is not None  # Dask serves its dashboard only with bokeh installed
+
+
+@contextmanager
+def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator:
+    """A distributed Client: to `scheduler` if given, otherwise to a LocalCluster started here
+    with `workers` processes (default: one per core) and closed on leaving."""
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise ConfigError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
+        try:
+            yield client
+        finally:
+            client.close()
+        return
+    cluster = LocalCluster(
+        n_workers=workers or os.cpu_count() or 1,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address="127.0.0.1:0" if _has_dashboard() else None,
+        silence_logs=logging.ERROR,
+    )
+    try:
+        with Client(cluster) as client:
+            yield client
+    finally:
+        cluster.close()
+
+
+def describe(client) -> str:
+    """The cluster in a line: its workers, and its dashboard where it has one."""
+    workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+    link = f"; dashboard {client.dashboard_link}" if _has_dashboard() and client.dashboard_link else ""
+    return f"{workers} worker(s) at {client.scheduler.address}{link}"

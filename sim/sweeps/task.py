@@ -1,0 +1,55 @@
+"""What a worker does: run a batch of a sweep's (point, replication) pairs and keep only the outputs.
+
+A task is a list of runs; each sets the point's levers on its own copy of the service's
+configuration (the same checks as a value typed into the file) and runs one replication with the
+replication's seed. Only the requested yearly figures come back, not the monthly tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.config import Config
+from sim.experiments.runner import run
+from sim.model.actions import set_live
+from sim.outputs.summary import yearly_table
+
+
+@dataclass(frozen=True)
+class Run:
+    point: int
+    rep: int
+    seed: int
+    levers: tuple[tuple[str, float | int], ...]  # (dotted path, value) of each parameter
+
+
+def run_one(config: Config, levers: Sequence[tuple[str, float | int]], seed: int, months: int) -> pd.DataFrame:
+    """The yearly table of one replication of the service with these lever values."""
+    service = config.model_copy(deep=True)
+    for dotted, value in levers:
+        set_live(service, dotted, value)
+    return yearly_table(run(service, seed=seed, months=months, cases=False).metrics)
+
+
+def run_batch(config: Config, runs: Sequence[Run], months: int, outputs: Sequence[tuple[str, int]]) -> pd.DataFrame:
+    """Tidy outputs of every run: point, rep, output, value (one row per run and output)."""
+    rows: dict[str, list] = {"point": [], "rep": [], "output": [], "value": []}
+    for item in runs:
+        table = run_one(config, item.levers, item.seed, months)
+        for figure, year in outputs:
+            rows["point"].append(item.point)
+            rows["rep"].append(item.rep)
+            rows["output"].append(f"{figure}.{year}")
+            rows["value"].append(float(table[figure].get(year, np.nan)))
+    return pd.DataFrame(
+        {
+            "point": np.asarray(rows["point"], dtype=np.int64),
+            "rep": np.asarray(rows["rep"], dtype=np.int64),
+            "output": rows["output"],
+            "value": np.asarray(rows["value"], dtype=float),
+        }
+    )
