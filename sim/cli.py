@@ -831,7 +831,8 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
             bar.update(task, completed=done, rate=rate, description=f"Sweeping on {workers} worker(s)")
 
         try:
-            table = run_sweep(spec, out_dir, scheduler, workers, resume, progress, staging)
+            announce = lambda line: err.print(f"Dask cluster: {line}", highlight=False)  # noqa: E731
+            table = run_sweep(spec, out_dir, scheduler, workers, resume, progress, staging, announce)
         except ConfigError as exc:  # a scheduler that cannot be reached
             _fail(str(exc))
     out.print(

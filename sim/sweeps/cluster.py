@@ -33,6 +33,7 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
 
     if scheduler is not None:
         try:
+            _reachable(scheduler)
             client = Client(scheduler, timeout="10s")
         except (OSError, TimeoutError, ValueError) as exc:
             raise ConfigError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there ({exc})") from None
@@ -54,6 +55,19 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
             yield client
     finally:
         cluster.close()
+
+
+def _reachable(address: str) -> None:
+    """A TCP scheduler that refuses connections is told at once, not after Dask's retries."""
+    import socket
+
+    from distributed.comm import parse_address
+    from distributed.comm.addressing import parse_host_port
+
+    protocol, location = parse_address(address)
+    if protocol == "tcp":
+        with socket.create_connection(parse_host_port(location), timeout=10):
+            pass
 
 
 def describe(client) -> str:

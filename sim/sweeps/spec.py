@@ -211,7 +211,13 @@ def load_sweep(path: str | Path) -> Sweep:
         raise ConfigError(
             f"{source}: config: no configuration file at {config_path} (a path relative to the sweep file)"
         )
-    config = _resolve_scenario(load_config(config_path), spec.scenario, str(config_path))
+    config = load_config(config_path)
+    if spec.scenario not in ("base", *config.scenarios):
+        raise ConfigError(
+            f"{source}: scenario: expected one of {['base', *config.scenarios]} (the scenarios of {config_path}), "
+            f"got {spec.scenario!r}"
+        )
+    config = _resolve_scenario(config, spec.scenario, str(config_path))
     return check_sweep(spec, config, source)
 
 

@@ -24,7 +24,7 @@ from sim.experiments.replications import replication_seed
 from sim.experiments.runner import atomic_folder
 from sim.outputs.provenance import package_version
 from sim.outputs.provenance import provenance as make_provenance
-from sim.sweeps.cluster import connect
+from sim.sweeps.cluster import connect, describe
 from sim.sweeps.design import points
 from sim.sweeps.spec import Sweep, load_sweep
 from sim.sweeps.task import Run, run_batch
@@ -74,12 +74,14 @@ def run_sweep(
     resume: bool = False,
     progress: Progress | None = None,
     staging: Staging | None = None,
+    announce: Callable[[str], None] | None = None,
 ) -> pd.DataFrame:
     """Run every point of the sweep; the tidy table, also written to `out` if given.
 
     `scheduler` is a Dask scheduler's address; without it a LocalCluster of `workers` processes
     (default: one per core) is started and stopped here. With `out`, finished tasks are kept in
     OUT.partial until the whole table is written, and `resume` takes them from there.
+    `announce` is told the cluster in a line (its workers, and its dashboard if it has one).
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
@@ -100,6 +102,8 @@ def run_sweep(
         from distributed import as_completed
 
         with connect(scheduler, workers) as client:
+            if announce:
+                announce(describe(client))
             if progress:
                 progress(done, total, len(client.scheduler_info(n_workers=-1).get("workers", {})))
             config = client.scatter(sweep.config, broadcast=True)  # sent to each worker once
