@@ -864,6 +864,23 @@ def sensitivity(results_dir) -> None:
     out.print(f"Sensitivity written to [bold]{folder / 'sensitivity.csv'}[/] and [bold]{path}[/]")
 
 
+@main.command("assumptions")
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+def assumptions_command(config_file) -> None:
+    """List the numbers CONFIG marks `# assumption`, by lever path: the candidates for a sweep."""
+    from sim.sweeps.assumptions import assumptions
+
+    _load(config_file)  # a file that does not validate is refused, as by every command
+    found = _or_exit(assumptions, config_file)
+    view = Table(title=f"{config_file}: {len(found)} numbers marked as assumptions", title_justify="left")
+    view.add_column("Lever path", no_wrap=True)  # a path is copied whole into a sweep file
+    view.add_column("Value", justify="right")
+    view.add_column("Comment")
+    for item in found:
+        view.add_row(item.path, f"{item.value:g}", item.comment)
+    out.print(view)
+
+
 def _table(metrics, name: str) -> Table:
     """Measures as rows and years as columns, so it fits a terminal however long the run."""
     table = yearly_table(metrics)

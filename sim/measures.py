@@ -55,6 +55,11 @@ class Figure:
     # for "ratio", the numerator and the denominator, each summed over the year
     sources: tuple[str, ...]
     per_team: bool = False  # one figure per team, `id.<team>`, from each id of the family `sources[0]`
+    words: str = ""  # the figure in a sentence, where the table's label is a short form ("" : the label)
+
+    @property
+    def in_words(self) -> str:
+        return self.words or self.label[0].lower() + self.label[1:]
 
 
 def _counts(id_: str, label: str, unit: str, suffix: Suffix = "") -> Measure:
@@ -190,9 +195,12 @@ YEARLY: tuple[Figure, ...] = (
     Figure("on_time_rate", "On-time rate", "share", "ratio", ("plans_issued_within_20_weeks", "plans_issued")),
     Figure("on_time_rate_excluding_exceptions", "On-time rate excl. exceptions", "share", "ratio",
            ("plans_issued_within_20_weeks_excluding_exceptions", "plans_issued_excluding_exceptions")),
-    Figure("assessments_open_over_20_weeks", "Open > 20 wks", "assessments", "last", ("assessments_open_over_20_weeks",)),
-    Figure("assessments_open_over_30_weeks", "Open > 30 wks", "assessments", "last", ("assessments_open_over_30_weeks",)),
-    Figure("assessments_open_over_52_weeks", "Open > 52 wks", "assessments", "last", ("assessments_open_over_52_weeks",)),
+    Figure("assessments_open_over_20_weeks", "Open > 20 wks", "assessments", "last", ("assessments_open_over_20_weeks",),
+           words="assessments open over 20 weeks"),
+    Figure("assessments_open_over_30_weeks", "Open > 30 wks", "assessments", "last", ("assessments_open_over_30_weeks",),
+           words="assessments open over 30 weeks"),
+    Figure("assessments_open_over_52_weeks", "Open > 52 wks", "assessments", "last", ("assessments_open_over_52_weeks",),
+           words="assessments open over 52 weeks"),
     Figure("reviews_overdue", "Reviews overdue", "reviews", "last", ("reviews_overdue",)),
     Figure("plans_in_force", "Plans in force", "plans", "last", ("plans_in_force",)),
     Figure("caseload_per_fte_mean", "Caseload per FTE", "items per FTE", "last", ("caseload_per_fte_mean.*",),

@@ -296,3 +296,59 @@ def test_a_constant_output_has_no_sobol_index_and_the_sentence_says_so():
     si = sobol_indices(["a", "b"], np.ones(16))
     assert si[["S1", "ST"]].isna().all().all()
     assert "does not vary" in sentence("plans_issued.2024", si, "sobol")
+
+
+# --- the assumptions of a configuration, and the ready-made studies ------------------------------
+
+
+def test_assumptions_lists_each_number_whose_line_says_so_with_a_distributions_members(tmp_path):
+    from sim.sweeps.assumptions import assumptions
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "demand:\n"
+        "  requests_per_month: 40   # SEN2 2022\n"
+        "  growth_per_year: 0.08    # assumption: England's growth\n"
+        "assessment:\n"
+        "  decision_hours: {dist: lognormal, mean: 1.5, cv: 0.6}  # Assumption, no source\n"
+        "policy:\n"
+        "  priority: deadline  # assumption\n",
+        encoding="utf-8",
+    )
+    found = [(a.path, a.value) for a in assumptions(path)]
+    assert found == [
+        ("demand.growth_per_year", 0.08),
+        ("assessment.decision_hours.mean", 1.5),
+        ("assessment.decision_hours.cv", 0.6),
+    ]
+
+
+@pytest.mark.parametrize("study", sorted((ROOT / "experiments" / "sweeps").glob("devon-*.yaml")), ids=lambda p: p.stem)
+def test_each_devon_study_sweeps_assumptions_of_devon_and_loads(study):
+    from sim.sweeps.assumptions import assumptions
+
+    marked = {a.path for a in assumptions(ROOT / "configs" / "devon.yaml")}
+    sweep = load_sweep(study)
+    assert set(sweep.parameters) <= marked, set(sweep.parameters) - marked
+    assert sweep.config.name and point_count(sweep.spec) >= 100
+
+
+def test_the_assumptions_command_prints_the_lever_paths():
+    result = CliRunner().invoke(main, ["assumptions", str(ROOT / "configs" / "devon.yaml")])
+    assert_no_exception(result)
+    assert result.exit_code == 0 and "workforce.recruitment.fill_probability" in result.output
+
+
+def test_the_tornado_swings_are_the_designs_one_at_a_time_slopes_and_zero_for_an_inert_input():
+    from SALib.sample import morris, sobol
+
+    from sim.outputs.sensitivity_report import one_at_a_time_slopes
+
+    problem = {"num_vars": 4, "names": ["x1", "x2", "x3", "inert"], "bounds": [[0.0, 1.0]] * 4}
+    x = morris.sample(problem, 50, num_levels=4, seed=5)
+    y = ishigami(x[:, :3])
+    effects = morris_effects(problem["names"], x, y, levels=4, seed=5)
+    assert one_at_a_time_slopes("morris", x, y) == pytest.approx(effects["mu"].to_numpy())  # steps are ±Δ
+    x = sobol.sample(problem, 64, calc_second_order=False, seed=5)
+    linear = 3.0 * x[:, 0] - 2.0 * x[:, 1] + 0.5 * x[:, 2]  # a plane: each slope is its coefficient
+    assert one_at_a_time_slopes("sobol", x, linear) == pytest.approx([3.0, -2.0, 0.5, 0.0])

@@ -15,7 +15,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from sim.measures import format_value, label
+from sim.measures import FIGURES, format_value, unit
 from sim.sweeps.spec import Morris, Sobol, Sweep
 
 CONFIDENCE = 0.95
@@ -81,9 +81,20 @@ def analyse(sweep: Sweep, table: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame
 
 
 def describe_output(output: str) -> str:
-    """'the 2025 on-time rate' for on_time_rate.2025."""
-    figure, _, year = output.rpartition(".")
-    return f"the {year} {label(figure)[0].lower()}{label(figure)[1:]}"
+    """'the 2025 on-time rate' for on_time_rate.2025; a stock at the year's end: 'reviews overdue at
+    the end of 2025'."""
+    name, _, year = output.rpartition(".")
+    figure = FIGURES[name]
+    if figure.over_months == "last":
+        return f"{figure.in_words} at the end of {year}"
+    return f"the {year} {figure.in_words}"
+
+
+def change(figure: str, value: float) -> str:
+    """A change in a figure as a person reads it: a share's in percentage points."""
+    if unit(figure) == "share":
+        return f"{value * 100:.1f} percentage points"
+    return format_value(figure, value)
 
 
 def _names(names: list[str]) -> str:
@@ -93,13 +104,14 @@ def _names(names: list[str]) -> str:
 def sentence(output: str, rows: pd.DataFrame, method: str) -> str:
     """A plain-language sentence for one output's indices."""
     what = describe_output(output)
+    subject = what[0].upper() + what[1:]
     if method == "sobol":
         if rows["ST"].isna().all():
-            return f"{what[0].upper()}{what[1:]} does not vary across the sweep (or is undefined at some points): no index to report."
+            return f"{subject} does not vary across the sweep (or is undefined at some points): no index to report."
         ranked = rows.sort_values("ST", ascending=False)
         top = ranked.iloc[0]
         text = (
-            f"{what[0].upper()}{what[1:]} depends most on {top['parameter']} (total index {top['ST']:.2f} ± "
+            f"{subject} depends most on {top['parameter']} (total index {top['ST']:.2f} ± "
             f"{top['ST_conf']:.2f}), which on its own explains about {max(top['S1'], 0.0):.0%} of its variance"
         )
         others = [f"{r['parameter']} ({r['ST']:.2f})" for _, r in ranked.iloc[1:3].iterrows()]
@@ -110,17 +122,17 @@ def sentence(output: str, rows: pd.DataFrame, method: str) -> str:
             text += f". No effect can be told from zero for {_names(inert)}"
         return text + "."
     if rows["mu_star"].isna().all():
-        return f"{what[0].upper()}{what[1:]} is undefined at some points: no effect to report."
+        return f"{subject} is undefined at some points: no effect to report."
     figure = output.rpartition(".")[0]
     ranked = rows.sort_values("mu_star", ascending=False)
     top = ranked.iloc[0]
     if top["mu_star"] == 0.0:
-        return f"{what[0].upper()}{what[1:]} does not change across the ranges swept."
+        return f"{subject} does not change across the ranges swept."
     text = (
-        f"{what[0].upper()}{what[1:]} moves most with {top['parameter']}: across its range it changes by "
-        f"{format_value(figure, top['mu_star'])} on average (μ*; σ {format_value(figure, top['sigma'])})"
+        f"{subject} moves most with {top['parameter']}: across its range it changes by "
+        f"{change(figure, top['mu_star'])} on average (μ*; σ {change(figure, top['sigma'])})"
     )
-    others = [f"{r['parameter']} ({format_value(figure, r['mu_star'])})" for _, r in ranked.iloc[1:3].iterrows()]
+    others = [f"{r['parameter']} ({change(figure, r['mu_star'])})" for _, r in ranked.iloc[1:3].iterrows()]
     if others:
         text += f"; then {_names(others)}"
     small = list(ranked[ranked["mu_star"] < 0.05 * top["mu_star"]]["parameter"])

@@ -1,9 +1,9 @@
 """The sensitivity of a finished sweep: its table of indices, charts and a one-page HTML report.
 
 Charts per output: the indices with their 95% intervals (Sobol S1 and ST, or Morris μ*); a tornado
-chart of the output's mean over the runs where each parameter lies in the lowest and in the
-highest fifth of its range (from the runs themselves, whatever the design); and for Morris, μ*
-against σ. Each is PNG and SVG, with units.
+chart of the output at each parameter's low and high end, from the design's one-at-a-time steps;
+and for Morris, μ* against σ. Each is PNG and SVG, with
+units.
 """
 
 from __future__ import annotations
@@ -37,41 +37,70 @@ def index_chart(output: str, rows: pd.DataFrame, method: str, stem: Path) -> lis
         y = np.arange(len(rows))
         ax.barh(y + 0.2, rows["ST"], 0.4, xerr=rows["ST_conf"], color=COLOURS[0], label="total (ST)", capsize=3)
         ax.barh(y - 0.2, rows["S1"], 0.4, xerr=rows["S1_conf"], color=COLOURS[1], label="first order (S1)", capsize=3)
-        ax.set_xlabel("Sobol index (share of the output's variance), with 95% intervals")
+        ax.set_xlabel("Sobol index (share of the output's variance)")
         ax.axvline(0, color="#444", lw=0.8)
     else:
         rows = rows.sort_values("mu_star")
         y = np.arange(len(rows))
         ax.barh(y, rows["mu_star"], 0.6, xerr=rows["mu_star_conf"], color=COLOURS[0], capsize=3, label="μ*")
-        ax.set_xlabel(f"μ*: mean absolute change across the parameter's range ({_axis_label(output)}), 95% intervals")
+        ax.set_xlabel(f"μ*: mean absolute change across the parameter's range, {_axis_label(output)}")
+        _share_axis(ax, output, "x")
     ax.set_yticks(y, list(rows["parameter"]), fontsize=8)
-    ax.set_title(f"What drives {describe_output(output)}", loc="left", fontsize=11)
+    ax.set_title(f"What drives {describe_output(output)} (95% intervals)", loc="left", fontsize=11)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, stem)
 
 
-def tornado(sweep: Sweep, table: pd.DataFrame, output: str, stem: Path) -> list[Path]:
-    """The output's mean where each parameter is in the lowest and the highest fifth of its values."""
-    rows = table[table["output"] == output]
-    centre = float(rows["value"].mean())
-    bars = []
-    for name in sweep.parameters:
-        low_cut, high_cut = np.quantile(rows[name], [0.2, 0.8])
-        low = rows[rows[name] <= low_cut]["value"].mean()
-        high = rows[rows[name] >= high_cut]["value"].mean()
-        bars.append((name, float(low), float(high)))
-    bars.sort(key=lambda b: abs(b[2] - b[1]))
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(bars) + 1.6), dpi=110)
-    for i, (_, low, high) in enumerate(bars):
-        ax.barh(i, low - centre, left=centre, color=COLOURS[1], height=0.6)
-        ax.barh(i, high - centre, left=centre, color=COLOURS[0], height=0.6)
+def one_at_a_time_slopes(method: str, unit_x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Each parameter's change in the output across its whole range, from the design's own
+    one-at-a-time steps (Morris's steps within a trajectory; Saltelli's A against AB_j, which differ
+    in column j alone): the least-squares slope of the output's change on the parameter's. Since a
+    step changes nothing else, and replications share their random numbers, an inert parameter's
+    slope is exactly zero, which averages over the runs where it happens to be low would not give."""
+    n, d = unit_x.shape
+    if method == "morris":
+        pairs = [(i, i + 1) for i in range(n - 1) if i % (d + 1) != d]  # within a trajectory of d + 1 points
+    else:  # Saltelli's blocks without second-order rows: A, AB_1 ... AB_d, B
+        block = d + 2
+        pairs = [(k, k + 1 + j) for k in range(0, n - block + 1, block) for j in range(d)]
+    sxy, sxx = np.zeros(d), np.zeros(d)
+    for a, b in pairs:
+        step = unit_x[b] - unit_x[a]
+        moved = np.flatnonzero(step)
+        if len(moved) == 1 and not (np.isnan(y[a]) or np.isnan(y[b])):
+            j = moved[0]
+            sxy[j] += step[j] * (y[b] - y[a])
+            sxx[j] += step[j] ** 2
+    return np.divide(sxy, sxx, out=np.full(d, np.nan), where=sxx > 0)
+
+
+def tornado(sweep: Sweep, table: pd.DataFrame, output: str, unit_x: np.ndarray, stem: Path) -> list[Path]:
+    """The output at each parameter's low and high end, around the mean over the points, by the
+    design's one-at-a-time slopes (a linear swing: the model's own curvature is in σ and S1 vs ST)."""
+    y = point_means(sweep, table, output)
+    centre = float(np.nanmean(y))
+    slopes = np.nan_to_num(one_at_a_time_slopes(sweep.spec.design.method, unit_x, y))
+    order = np.argsort(np.abs(slopes))
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(order) + 1.8), dpi=110)
+    for row, j in enumerate(order):
+        ax.barh(row, -slopes[j] / 2, left=centre, color=COLOURS[1], height=0.6, label="low end" if row == 0 else None)
+        ax.barh(row, slopes[j] / 2, left=centre, color=COLOURS[0], height=0.6, label="high end" if row == 0 else None)
     ax.axvline(centre, color="#444", lw=0.8)
-    ax.set_yticks(range(len(bars)), [b[0] for b in bars], fontsize=8)
-    ax.set_xlabel(f"mean {_axis_label(output)}: lowest fifth of the parameter (red), highest fifth (blue)")
-    ax.set_title(f"Tornado: {describe_output(output)}", loc="left", fontsize=11)
+    ax.set_yticks(range(len(order)), [sweep.parameters[j] for j in order], fontsize=8)
+    ax.set_xlabel(f"{_axis_label(output)}; the line is the mean over the points")
+    _share_axis(ax, output, "x")
+    ax.set_title(f"Tornado: {describe_output(output)} at each parameter's ends", loc="left", fontsize=11)
+    ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, stem)
+
+
+def _share_axis(ax, output: str, which: str) -> None:
+    if unit(output.rpartition(".")[0]) == "share":
+        from matplotlib.ticker import PercentFormatter
+
+        (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(PercentFormatter(1.0))
 
 
 def mu_sigma_chart(output: str, rows: pd.DataFrame, stem: Path) -> list[Path]:
@@ -79,8 +108,10 @@ def mu_sigma_chart(output: str, rows: pd.DataFrame, stem: Path) -> list[Path]:
     ax.scatter(rows["mu_star"], rows["sigma"], color=COLOURS[0])
     for _, r in rows.iterrows():
         ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"μ* ({_axis_label(output)} across the range)")
-    ax.set_ylabel("σ (spread of the effects: interactions or curvature)")
+    ax.set_xlabel(f"μ*, {_axis_label(output)}")
+    ax.set_ylabel("σ (spread: interactions or curvature)")
+    _share_axis(ax, output, "x")
+    _share_axis(ax, output, "y")
     ax.set_title(f"Morris: {describe_output(output)}", loc="left", fontsize=11)
     ax.grid(True, alpha=0.3)
     return _save(fig, stem)
@@ -91,7 +122,8 @@ def write_sensitivity(folder: str | Path) -> Path:
     folder = Path(folder)
     sweep, table = load_sweep_results(folder)
     method = sweep.spec.design.method
-    indices = analyse(sweep, table, unit_points(sweep))
+    unit_x = unit_points(sweep)
+    indices = analyse(sweep, table, unit_x)
     plots = folder / "plots"
     plots.mkdir(exist_ok=True)
     indices.to_csv(folder / "sensitivity.csv", index=False)
@@ -128,7 +160,7 @@ def write_sensitivity(folder: str | Path) -> Path:
             if method == "morris":
                 shown = mu_sigma_chart(output, rows, plots / f"mu_sigma_{i}")
                 parts.append(_figure(shown[0], f"μ* against σ for {describe_output(output)}"))
-        shown = tornado(sweep, table, output, plots / f"tornado_{i}")
+        shown = tornado(sweep, table, output, unit_x, plots / f"tornado_{i}")
         parts.append(_figure(shown[0], f"Tornado chart of {describe_output(output)}"))
     provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     parts.append(f"<h2>How these numbers were made</h2><pre>{html.escape(json.dumps(provenance, indent=2))}</pre>")

@@ -47,7 +47,9 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         threads_per_worker=1,
         processes=True,
         host="127.0.0.1",
-        dashboard_address="127.0.0.1:0" if _has_dashboard() else None,
+        # the scheduler's HTTP server (health, metrics; the dashboard with bokeh) always starts: on a
+        # free port, so that two clusters on one machine do not contend for 8787
+        dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
     )
     try:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import pandas as pd
@@ -75,6 +76,7 @@ def run_sweep(
     progress: Progress | None = None,
     staging: Staging | None = None,
     announce: Callable[[str], None] | None = None,
+    client=None,
 ) -> pd.DataFrame:
     """Run every point of the sweep; the tidy table, also written to `out` if given.
 
@@ -82,6 +84,7 @@ def run_sweep(
     (default: one per core) is started and stopped here. With `out`, finished tasks are kept in
     OUT.partial until the whole table is written, and `resume` takes them from there.
     `announce` is told the cluster in a line (its workers, and its dashboard if it has one).
+    `client`, a distributed.Client of your own, is used as it is and left open.
     """
     if not isinstance(sweep, Sweep):
         sweep = load_sweep(sweep)
@@ -101,7 +104,7 @@ def run_sweep(
     if todo:
         from distributed import as_completed
 
-        with connect(scheduler, workers) as client:
+        with nullcontext(client) if client is not None else connect(scheduler, workers) as client:
             if announce:
                 announce(describe(client))
             if progress:
