@@ -31,7 +31,7 @@ def readme_commands() -> list[list[str]]:
 
 def test_the_readme_shows_the_planners_path():
     verbs = [c[0] for c in readme_commands()]
-    for verb in ("validate", "run", "compare", "report", "init", "calibrate"):
+    for verb in ("validate", "run", "compare", "report", "init", "calibrate", "assumptions", "sweep", "sensitivity"):
         assert verb in verbs
 
 
@@ -49,4 +49,6 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path):
     for folder in ("example", "devon-what-if", "devon-compare", "devon-reps", "devon-precision", "england"):
         assert (results / folder / "provenance.json").is_file(), folder
     assert (results / "devon-compare" / "report.html").is_file()
+    assert (results / "example-morris" / "results.parquet").is_file()
+    assert (results / "example-morris" / "sensitivity.html").is_file()
     assert (work / "configs" / "my-la.yaml").is_file() and (work / "configs" / "my-la-calibrated.yaml").is_file()
