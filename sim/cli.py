@@ -16,7 +16,7 @@ from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
 from sim.experiments.runner import check_out_dir, run, write_result
-from sim.files import check_writable, load_yaml, read_text
+from sim.files import check_writable, load_yaml, read_text, read_yaml
 from sim.measures import ON_TIME, label
 from sim.measures import format_value as _fmt
 from sim.outputs.summary import yearly_table
@@ -195,7 +195,18 @@ def main() -> None:
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 def validate(config_file: str) -> None:
-    """Check a configuration file and say what is wrong with it."""
+    """Check a configuration or sweep file and say what is wrong with it."""
+    if _is_sweep(config_file):
+        from sim.sweeps.spec import load_sweep, point_count
+
+        sweep = _or_exit(load_sweep, config_file)
+        points = point_count(sweep.spec)
+        out.print(
+            f"{config_file}: valid — a {sweep.spec.design.method} sweep of {sweep.config.name}: "
+            f"{len(sweep.parameters)} parameters, {points:,} points x {sweep.spec.replications} replications, "
+            f"{len(sweep.outputs)} outputs"
+        )
+        return
     if _is_national(config_file):
         model = _load_national(config_file)
         plans = sum(a.plans_in_force for a in model.authorities)
@@ -337,6 +348,15 @@ def compare(
     out_dir = Path(out_dir or Path("results") / f"{Path(config_file).stem}-compare")
     _ready_to_run(config, config_file, ["base", *names], months, out_dir, force)
     _experiment(config, config_file, names, reps, seed, months, jobs, out_dir, precision, max_reps, resume)
+
+
+def _is_sweep(config_file: str) -> bool:
+    """A sweep file names a design; a configuration never does."""
+    try:
+        raw = read_yaml(config_file)
+    except ConfigError:
+        return False  # the configuration's own reading says what is wrong
+    return isinstance(raw, dict) and "design" in raw and "parameters" in raw
 
 
 def _is_national(config_file: str) -> bool:
@@ -817,7 +837,8 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
         TimeElapsedColumn(),
     )
     total = spec.spec.replications * _points(spec)
-    with _interruptible(staging, total, "tasks"), Progress(*columns, console=err, transient=True) as bar:
+    tasks = -(-total // spec.spec.runs_per_task)  # what OUT.partial counts
+    with _interruptible(staging, tasks, "tasks"), Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("Sweeping", total=total, rate="")
         import time
 

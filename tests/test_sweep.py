@@ -352,3 +352,13 @@ def test_the_tornado_swings_are_the_designs_one_at_a_time_slopes_and_zero_for_an
     x = sobol.sample(problem, 64, calc_second_order=False, seed=5)
     linear = 3.0 * x[:, 0] - 2.0 * x[:, 1] + 0.5 * x[:, 2]  # a plane: each slope is its coefficient
     assert one_at_a_time_slopes("sobol", x, linear) == pytest.approx([3.0, -2.0, 0.5, 0.0])
+
+
+def test_validate_checks_a_sweep_file_and_describes_it(tmp_path):
+    good = CliRunner().invoke(main, ["validate", str(ROOT / "configs" / "sweeps" / "example-morris.yaml")])
+    assert_no_exception(good)
+    assert good.exit_code == 0 and "a morris sweep of" in good.output and "40 points x 2 replications" in good.output
+    bad = write_sweep(tmp_path, sweep_raw(outputs=[{"figure": "happiness", "year": 2023}]))
+    result = CliRunner().invoke(main, ["validate", str(bad)])
+    assert_refused(result)
+    assert "outputs[0].figure" in result.output

@@ -76,6 +76,15 @@ def _wait_for(condition, what: str, timeout: float = 60) -> None:
         time.sleep(0.05)
 
 
+def _alive(group: int) -> bool:
+    """Whether any process of the session `group` is still running."""
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
 def _kept(out: Path) -> int:
     return len(list(Path(f"{out}.partial").glob("*.pickle")))
 
@@ -154,6 +163,22 @@ def test_a_killed_client_resumes_with_nothing_lost_or_duplicated(sweep_file, ref
     table = pd.read_parquet(out / RESULTS)
     assert not table.duplicated(["point", "rep", "output"]).any()
     assert_frame_equal(table, reference)
+
+
+def test_sigterm_stops_the_sweep_and_its_cluster_and_says_how_to_go_on(sweep_file, tmp_path):
+    out = tmp_path / "out"
+    log = tmp_path / "client.log"
+    client = _start(BIN / "sendsim", "sweep", sweep_file, "--out", out, "--workers", "2", log=log)
+    try:
+        _wait_for(lambda: _kept(out) >= 1, "a finished task", timeout=120)
+        client.send_signal(signal.SIGTERM)
+        assert client.wait(timeout=60) == 143
+        _wait_for(lambda: not _alive(client.pid), "the local cluster's workers to stop", timeout=30)
+    finally:
+        _kill(client)
+    text = log.read_text()
+    assert f"of {TASKS} tasks finished and kept in {out}.partial" in text and "--resume" in text, text
+    assert "Traceback" not in text
 
 
 def test_a_sweep_survives_a_worker_killed_part_way(sweep_file, reference, cluster, tmp_path):
