@@ -362,3 +362,21 @@ def test_validate_checks_a_sweep_file_and_describes_it(tmp_path):
     result = CliRunner().invoke(main, ["validate", str(bad)])
     assert_refused(result)
     assert "outputs[0].figure" in result.output
+
+
+def test_a_sweep_keeps_every_runs_monthly_metrics_only_when_asked(tmp_path):
+    path = write_sweep(tmp_path, sweep_raw(design={"method": "latin", "points": 2}, replications=2, monthly=True))
+    table = run_sweep(path, out=tmp_path / "out", workers=1)
+    monthly = pd.read_parquet(tmp_path / "out" / "monthly.parquet")
+    assert set(zip(monthly["point"], monthly["rep"])) == {(p, r) for p in (0, 1) for r in (0, 1)}
+    for (point, rep), metrics in monthly.groupby(["point", "rep"]):
+        yearly = yearly_table(metrics[["month", "metric", "value"]].reset_index(drop=True))
+        got = table[(table["point"] == point) & (table["rep"] == rep) & (table["output"] == "plans_issued.2023")]
+        assert got["value"].iloc[0] == yearly.at[2023, "plans_issued"]
+    assert not (tmp_path / "out2").exists()
+    run_sweep(
+        write_sweep(tmp_path, sweep_raw(design={"method": "latin", "points": 2}), "b.yaml"),
+        out=tmp_path / "out2",
+        workers=1,
+    )
+    assert not (tmp_path / "out2" / "monthly.parquet").exists()

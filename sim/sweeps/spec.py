@@ -152,6 +152,7 @@ class SweepFile(Strict):
     design: Design
     parameters: dict[str, Parameter] = Field(min_length=1, max_length=100)
     outputs: list[Output] = Field(min_length=1, max_length=100)
+    monthly: bool = False  # also keep every run's monthly metrics (monthly.parquet): large for big sweeps
 
 
 class Sweep:

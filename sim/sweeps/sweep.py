@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -94,7 +95,7 @@ def run_sweep(
     if out is not None and staging is None:
         staging = Staging.beside(Path(out), job(sweep), resume)
     keys = [f"task-{i:06d}" for i in range(len(tasks))]
-    tables: dict[int, pd.DataFrame] = {}
+    tables: dict[int, Any] = {}  # a task's outputs, and its monthly metrics if the file asks
     if staging is not None:
         tables = {i: staging.load(key) for i, key in enumerate(keys) if staging.has(key)}
     total = sum(len(t) for t in tasks)
@@ -112,7 +113,15 @@ def run_sweep(
             config = client.scatter(sweep.config, broadcast=True)  # sent to each worker once
             tag = fingerprint(json.dumps(job(sweep), sort_keys=True))[:12]
             futures = {
-                client.submit(run_batch, config, tasks[i], sweep.months, outputs, key=f"sendsim-{tag}-{keys[i]}"): i
+                client.submit(
+                    run_batch,
+                    config,
+                    tasks[i],
+                    sweep.months,
+                    outputs,
+                    sweep.spec.monthly,
+                    key=f"sendsim-{tag}-{keys[i]}",
+                ): i
                 for i in todo
             }
             for future in as_completed(futures):
@@ -123,15 +132,27 @@ def run_sweep(
                 done += len(tasks[i])
                 if progress:
                     progress(done, total, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-    table = assemble(sweep, design, [tables[i] for i in range(len(tasks))])
+    if sweep.spec.monthly:
+        monthly = pd.concat([tables[i][1] for i in range(len(tasks))], ignore_index=True)
+        table = assemble(sweep, design, [tables[i][0] for i in range(len(tasks))])
+    else:
+        monthly = None
+        table = assemble(sweep, design, [tables[i] for i in range(len(tasks))])
     if out is not None:
-        write_sweep(sweep, design, table, Path(out), started)
+        write_sweep(sweep, design, table, Path(out), started, monthly)
         if staging is not None:
             staging.remove()
     return table
 
 
-def write_sweep(sweep: Sweep, design: pd.DataFrame, table: pd.DataFrame, out: Path, started: dt.datetime) -> None:
+def write_sweep(
+    sweep: Sweep,
+    design: pd.DataFrame,
+    table: pd.DataFrame,
+    out: Path,
+    started: dt.datetime,
+    monthly: pd.DataFrame | None = None,
+) -> None:
     """The sweep's folder, written whole or not at all: the table, its points, the sweep file and
     the resolved configuration it ran, and provenance."""
     from sim.config import dump_config
@@ -139,6 +160,8 @@ def write_sweep(sweep: Sweep, design: pd.DataFrame, table: pd.DataFrame, out: Pa
     with atomic_folder(out) as staging:
         table.to_parquet(staging / RESULTS, index=False)
         table.to_csv(staging / "results.csv", index=False)
+        if monthly is not None:
+            monthly.to_parquet(staging / "monthly.parquet", index=False)
         design.to_csv(staging / "points.csv", index=False)
         (staging / "sweep.json").write_text(
             json.dumps(sweep.spec.model_dump(mode="json"), indent=2) + "\n", encoding="utf-8"

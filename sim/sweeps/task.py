@@ -2,7 +2,8 @@
 
 A task is a list of runs; each sets the point's levers on its own copy of the service's
 configuration (the same checks as a value typed into the file) and runs one replication with the
-replication's seed. Only the requested yearly figures come back, not the monthly tables.
+replication's seed. Only the requested yearly figures come back, not the monthly tables, unless
+the sweep file asks for them (`monthly: true`).
 """
 
 from __future__ import annotations
@@ -28,24 +29,31 @@ class Run:
 
 
 def run_one(config: Config, levers: Sequence[tuple[str, float | int]], seed: int, months: int) -> pd.DataFrame:
-    """The yearly table of one replication of the service with these lever values."""
+    """The tidy monthly metrics of one replication of the service with these lever values."""
     service = config.model_copy(deep=True)
     for dotted, value in levers:
         set_live(service, dotted, value)
-    return yearly_table(run(service, seed=seed, months=months, cases=False).metrics)
+    return run(service, seed=seed, months=months, cases=False).metrics
 
 
-def run_batch(config: Config, runs: Sequence[Run], months: int, outputs: Sequence[tuple[str, int]]) -> pd.DataFrame:
-    """Tidy outputs of every run: point, rep, output, value (one row per run and output)."""
+def run_batch(
+    config: Config, runs: Sequence[Run], months: int, outputs: Sequence[tuple[str, int]], monthly: bool = False
+) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+    """Tidy outputs of every run: point, rep, output, value (one row per run and output); with
+    `monthly`, also every run's monthly metrics (point, rep, month, metric, value)."""
     rows: dict[str, list] = {"point": [], "rep": [], "output": [], "value": []}
+    months_kept = []
     for item in runs:
-        table = run_one(config, item.levers, item.seed, months)
+        metrics = run_one(config, item.levers, item.seed, months)
+        table = yearly_table(metrics)
         for figure, year in outputs:
             rows["point"].append(item.point)
             rows["rep"].append(item.rep)
             rows["output"].append(f"{figure}.{year}")
             rows["value"].append(float(table[figure].get(year, np.nan)))
-    return pd.DataFrame(
+        if monthly:
+            months_kept.append(metrics.assign(point=item.point, rep=item.rep)[["point", "rep", *metrics.columns]])
+    table = pd.DataFrame(
         {
             "point": np.asarray(rows["point"], dtype=np.int64),
             "rep": np.asarray(rows["rep"], dtype=np.int64),
@@ -53,3 +61,4 @@ def run_batch(config: Config, runs: Sequence[Run], months: int, outputs: Sequenc
             "value": np.asarray(rows["value"], dtype=float),
         }
     )
+    return (table, pd.concat(months_kept, ignore_index=True)) if monthly else table
