@@ -380,3 +380,27 @@ def test_a_sweep_keeps_every_runs_monthly_metrics_only_when_asked(tmp_path):
         workers=1,
     )
     assert not (tmp_path / "out2" / "monthly.parquet").exists()
+
+
+def test_the_noise_share_leaves_out_what_replication_r_shares_across_points():
+    from sim.outputs.sensitivity import noise_share
+
+    rng = np.random.default_rng(2)
+    points, reps = 400, 3
+    effect = rng.normal(0.0, 1.0, points)  # the parameters' part: variance 1
+    shift = rng.normal(0.0, 5.0, reps)  # replication r's luck common to every point: no index moves
+    luck = rng.normal(0.0, 0.6, (points, reps))  # the rest: 0.36 a run, 0.12 in a mean of 3
+    values = effect[:, None] + shift[None, :] + luck
+    table = pd.DataFrame(
+        {
+            "point": np.repeat(np.arange(points), reps),
+            "rep": np.tile(np.arange(reps), points),
+            "output": "on_time_rate.2025",
+            "value": values.ravel(),
+        }
+    )
+    assert noise_share(table, "on_time_rate.2025") == pytest.approx(0.12 / 1.12, abs=0.03)
+    assert math.isnan(noise_share(table[table["rep"] == 0], "on_time_rate.2025"))
+    rows = pd.DataFrame({"parameter": ["a"], "mu": [0.1], "mu_star": [0.1], "mu_star_conf": [0.0], "sigma": [0.0]})
+    assert "luck" in sentence("on_time_rate.2025", rows, "morris", noise=0.4)
+    assert "luck" not in sentence("on_time_rate.2025", rows, "morris", noise=0.1)

@@ -60,6 +60,26 @@ def point_means(sweep: Sweep, table: pd.DataFrame, output: str) -> np.ndarray:
     return rows.groupby("point", sort=True)["value"].mean().to_numpy(dtype=float)
 
 
+def noise_share(table: pd.DataFrame, output: str) -> float:
+    """The share of the variance between the points' means that is the runs' own noise, not the
+    parameters: what the indices attribute to the parameters includes it.
+
+    Replication r of every point shares its random numbers, so part of a run's luck is common to
+    all points (a shift of replication r, which moves no index) and only the rest differs between
+    points. A two-way split of the point x replication table (point effect + replication effect +
+    residual) estimates that rest from the residual; the noise in a point's mean is its variance
+    over the replications. NaN with one replication a point, or missing runs.
+    """
+    grid = table[table["output"] == output].pivot(index="point", columns="rep", values="value").to_numpy(dtype=float)
+    points, reps = grid.shape
+    if reps < 2 or points < 3 or np.isnan(grid).any():
+        return float("nan")
+    residual = grid - grid.mean(axis=1, keepdims=True) - grid.mean(axis=0, keepdims=True) + grid.mean()
+    noise = float((residual**2).sum() / ((points - 1) * (reps - 1))) / reps
+    total = float(grid.mean(axis=1).var(ddof=1))
+    return min(noise / total, 1.0) if total > 0 else float("nan")
+
+
 def analyse(sweep: Sweep, table: pd.DataFrame, unit: np.ndarray) -> pd.DataFrame:
     """One row per (output, parameter): the indices the sweep's design supports."""
     design = sweep.spec.design
@@ -101,8 +121,22 @@ def _names(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
-def sentence(output: str, rows: pd.DataFrame, method: str) -> str:
-    """A plain-language sentence for one output's indices."""
+NOISY = 0.25  # a noise share above which a sentence warns that the indices carry the runs' luck
+
+
+def sentence(output: str, rows: pd.DataFrame, method: str, noise: float = float("nan")) -> str:
+    """A plain-language sentence for one output's indices; with the runs' `noise_share`, a warning
+    where much of the variation between points is luck."""
+    text = _sentence(output, rows, method)
+    if noise >= NOISY:
+        text += (
+            f" But about {noise:.0%} of the variation between points is the runs' own luck, which the indices "
+            "count as the parameters' doing: more replications a point would pin them down."
+        )
+    return text
+
+
+def _sentence(output: str, rows: pd.DataFrame, method: str) -> str:
     what = describe_output(output)
     subject = what[0].upper() + what[1:]
     if method == "sobol":

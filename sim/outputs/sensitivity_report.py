@@ -18,7 +18,7 @@ import pandas as pd
 from sim.measures import format_value, unit
 from sim.outputs.plots import COLOURS, _save, plt
 from sim.outputs.report import STYLE, _figure
-from sim.outputs.sensitivity import analyse, describe_output, point_means, sentence
+from sim.outputs.sensitivity import analyse, describe_output, noise_share, point_means, sentence
 from sim.sweeps.design import unit_points
 from sim.sweeps.spec import Sweep
 from sim.sweeps.sweep import load_sweep_results
@@ -134,7 +134,7 @@ def write_sensitivity(folder: str | Path) -> Path:
         "of its replications, which share their random numbers across points.</p>",
         "<h2>In brief</h2><ul class='headline'>",
     ]
-    sentences = {o: sentence(o, indices[indices["output"] == o], method) for o in sweep.outputs}
+    sentences = {o: sentence(o, indices[indices["output"] == o], method, noise_share(table, o)) for o in sweep.outputs}
     parts += [f"<li>{html.escape(s)}</li>" for s in sentences.values()]
     parts.append(
         "</ul><h2>The parameters</h2><table><thead><tr><th>parameter</th><th>range</th><th>unit</th></tr></thead><tbody>"
@@ -151,7 +151,7 @@ def write_sensitivity(folder: str | Path) -> Path:
         parts.append(f"<h2>{html.escape(describe_output(output))}</h2>")
         parts.append(
             f"<p class='note'>Across the points: from {format_value(output.rpartition('.')[0], float(np.nanmin(y)))} "
-            f"to {format_value(output.rpartition('.')[0], float(np.nanmax(y)))}.</p>"
+            f"to {format_value(output.rpartition('.')[0], float(np.nanmax(y)))}. {_noise_note(table, output)}</p>"
         )
         parts.append(_index_table(rows, method))
         if not rows.iloc[:, 2:].isna().all().all():
@@ -174,6 +174,19 @@ def write_sensitivity(folder: str | Path) -> Path:
     tmp.write_text(document, encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def _noise_note(table: pd.DataFrame, output: str) -> str:
+    share = noise_share(table, output)
+    if np.isnan(share):
+        return "With one run a point, the runs' own noise cannot be told from the parameters' effects."
+    return (
+        f"The runs' own noise (what replication r's shared random numbers leave different between points) "
+        f"makes up about {share:.0%} of the variance between the points' means; the indices count it as the "
+        "parameters' doing, often as an interaction (ST above S1)."
+        if share >= 0.05
+        else f"The runs' own noise makes up under {max(share, 0.01):.0%} of the variance between the points' means."
+    )
 
 
 def _index_table(rows: pd.DataFrame, method: str) -> str:
