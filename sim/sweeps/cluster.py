@@ -20,6 +20,10 @@ from importlib.util import find_spec
 
 from sim.config import ConfigError
 
+# The local cluster's workers run pure-Python tasks of a second or more: Dask's statistical
+# profiler, which wakes every 10 ms to walk the task thread's stack, costs them for nothing.
+LOCAL_CONFIG = {"distributed.worker.profile.enabled": False}
+
 
 def _has_dashboard() -> bool:
     return find_spec("bokeh") is not None  # Dask serves its dashboard only with bokeh installed
@@ -29,6 +33,7 @@ def _has_dashboard() -> bool:
 def connect(scheduler: str | None = None, workers: int | None = None) -> Iterator:
     """A distributed Client: to `scheduler` if given, otherwise to a LocalCluster started here
     with `workers` processes (default: one per core) and closed on leaving."""
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -42,16 +47,17 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
         finally:
             client.close()
         return
-    cluster = LocalCluster(
-        n_workers=workers or os.cpu_count() or 1,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        # the scheduler's HTTP server (health, metrics; the dashboard with bokeh) always starts: on a
-        # free port, so that two clusters on one machine do not contend for 8787
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    )
+    with dask.config.set(LOCAL_CONFIG):  # the workers take the configuration they start with
+        cluster = LocalCluster(
+            n_workers=workers or os.cpu_count() or 1,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            # the scheduler's HTTP server (health, metrics; the dashboard with bokeh) always starts: on a
+            # free port, so that two clusters on one machine do not contend for 8787
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        )
     try:
         with Client(cluster) as client:
             yield client
