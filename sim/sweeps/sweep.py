@@ -127,6 +127,7 @@ def run_sweep(
             for future in as_completed(futures):
                 i = futures[future]
                 tables[i] = future.result()
+                future.release()  # the cluster need not hold what the client now has
                 if staging is not None:
                     staging.save(keys[i], tables[i])
                 done += len(tasks[i])
@@ -196,4 +197,13 @@ def load_sweep_results(folder: str | Path) -> tuple[Sweep, pd.DataFrame]:
     except (OSError, ValueError) as exc:
         raise ConfigError(f"{folder}: not a finished sweep's folder ({exc.__class__.__name__}: {exc})") from None
     config: Config = load_config(folder / "config.yaml")
-    return check_sweep(spec, config, str(folder / "sweep.json")), table
+    sweep = check_sweep(spec, config, str(folder / "sweep.json"))
+    # the analysis draws the design again from the file and its seed: it must be the one that ran
+    ran = table.drop_duplicates("point").set_index("point")[sweep.parameters].sort_index()
+    drawn = points(sweep).set_index("point")
+    if ran.shape != drawn.shape or not (ran.to_numpy() == drawn.to_numpy()).all():
+        raise ConfigError(
+            f"{folder}: the design drawn again from sweep.json differs from the points in {RESULTS} "
+            "(a different SALib, or an edited folder): its indices would not be those of these runs"
+        )
+    return sweep, table
