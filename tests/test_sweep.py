@@ -419,3 +419,22 @@ def test_sensitivity_refuses_a_folder_whose_points_are_not_the_design_its_file_d
     result = CliRunner().invoke(main, ["sensitivity", str(copy)])
     assert_refused(result)
     assert "differs from the points" in result.output
+
+
+def test_a_lever_the_configuration_moves_during_the_run_is_refused(tmp_path):
+    devon = sweep_raw(
+        config=str(ROOT / "configs" / "devon.yaml"),
+        parameters={"assessment.effort_scale": {"low": 1.0, "high": 2.0, "unit": "multiplier"}},
+    )
+    with pytest.raises(
+        ConfigError, match="parameters.assessment.effort_scale: the configuration's calibrated uncertainty"
+    ):
+        load_sweep(write_sweep(tmp_path, devon, "devon.yaml"))
+    raw = yaml.safe_load(EXAMPLE.read_text(encoding="utf-8"))
+    raw["actions"] = [
+        *raw.get("actions", []),
+        {"date": "2023-04-01", "action": "set", "parameter": "demand.growth_per_year", "value": 0.1},
+    ]
+    (tmp_path / "service.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match="sets this parameter on 1 April 2023"):
+        load_sweep(write_sweep(tmp_path, sweep_raw(config="service.yaml"), "mine.yaml"))

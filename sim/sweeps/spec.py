@@ -27,7 +27,17 @@ from typing import Annotated, Literal
 
 from pydantic import Field, ValidationError, model_validator
 
-from sim.config import MAX_MONTHS, Config, ConfigError, Seed, Strict, _describe, check_numeric, load_config
+from sim.config import (
+    MAX_MONTHS,
+    Config,
+    ConfigError,
+    Seed,
+    SetParameter,
+    Strict,
+    _describe,
+    check_numeric,
+    load_config,
+)
 from sim.config import resolve_scenario as _resolve_scenario
 from sim.engine.clock import add_months
 from sim.files import read_yaml
@@ -235,6 +245,7 @@ def check_sweep(spec: SweepFile, config: Config, source: str) -> Sweep:
                 check_numeric(config, dotted, value, where)
             except ValueError as exc:
                 raise ConfigError(str(exc)) from None
+    _check_not_set_by_the_configuration(spec, config, source)
     first, last = _reported(config, sweep.months)
     yearly = {f.id for f in FIGURES.values() if not f.per_team}
     for i, output in enumerate(spec.outputs):
@@ -255,6 +266,28 @@ def check_sweep(spec: SweepFile, config: Config, source: str) -> Sweep:
             f"{source}: design: {runs:,} runs; expected at most {MAX_POINTS:,} (fewer samples or replications)"
         )
     return sweep
+
+
+def _check_not_set_by_the_configuration(spec: SweepFile, config: Config, source: str) -> None:
+    """A lever the configuration itself moves during the run (a calibrated parameter each
+    replication draws, or a dated `set`) would not keep the swept value: refused, not ignored."""
+    drawn = set(config.uncertainty.parameters) if config.uncertainty is not None else set()
+    dated: dict[str, dt.date] = {}
+    for action in config.actions:
+        if isinstance(action, SetParameter):
+            dated.setdefault(action.parameter, action.date)
+    for dotted in spec.parameters:
+        where = f"{source}: parameters.{dotted}"
+        if dotted in drawn:
+            raise ConfigError(
+                f"{where}: the configuration's calibrated uncertainty draws this parameter for every replication, "
+                "so a swept value would be replaced; expected a lever the configuration leaves as the file sets it"
+            )
+        if dotted in dated:
+            raise ConfigError(
+                f"{where}: a dated action of the configuration sets this parameter on {dated[dotted]:%-d %B %Y}, "
+                "so a swept value would hold only until then; expected a lever no action sets"
+            )
 
 
 def point_count(spec: SweepFile) -> int:
