@@ -184,6 +184,13 @@ class _Share(click.FloatRange):
 
 
 PRECISION = _Share(0, 1, min_open=True)
+PRECISION_OPTION = click.option(
+    "--precision",
+    type=PRECISION,
+    default=None,
+    help="Add replications until the 95% CI half-width of the headline measures is at most "
+    "this share of their mean (e.g. 0.05), up to --max-reps.",
+)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -243,13 +250,7 @@ def validate(config_file: str) -> None:
     help="Replications; more than one gives means, confidence intervals and percentiles.",
 )
 @click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
-@click.option(
-    "--precision",
-    type=PRECISION,
-    default=None,
-    help="Add replications until the 95% CI half-width of the headline measures is at most "
-    "this share of their mean (e.g. 0.05), up to --max-reps.",
-)
+@PRECISION_OPTION
 @MAX_REPS_OPTION
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
 @click.option(
@@ -321,12 +322,7 @@ def run_command(
     default=None,
     help="Folder for the results (default: results/<config name>-compare).",
 )
-@click.option(
-    "--precision",
-    type=PRECISION,
-    default=None,
-    help="Add replications until the headline measures' CI half-width is at most this share of their mean.",
-)
+@PRECISION_OPTION
 @MAX_REPS_OPTION
 @click.option("--set", "sets", multiple=True, metavar="KEY=VALUE", help="Override a config field by its dotted path.")
 @click.option("--resume", is_flag=True, help=RESUME_HELP)
