@@ -594,3 +594,20 @@ def test_year_to_date_on_time_rate_leaves_out_the_warm_up(make_variant):
     expected = year["plans_issued_within_20_weeks"].sum() / year["plans_issued"].sum()
     assert year["on_time_rate_ytd"].iloc[-1] == pytest.approx(expected)
     assert yearly_table(result.metrics).loc[2023, "on_time_rate"] == pytest.approx(expected)
+
+
+def test_compare_from_python_gives_the_comparison_the_command_gives(example_path, tmp_path):
+    import sim
+
+    experiment = sim.compare(example_path, ["two_more_caseworkers"], reps=2, months=3, jobs=1, out=tmp_path / "py")
+    assert experiment.scenarios == ["base", "two_more_caseworkers"]
+    assert set(experiment.differences["scenario"]) == {"two_more_caseworkers"}
+    result = CliRunner().invoke(
+        main,
+        ["compare", str(example_path), "--scenarios", "two_more_caseworkers", "--reps", "2", "--months", "3",
+         "--jobs", "1", "--out", str(tmp_path / "cli")],
+    )  # fmt: skip
+    assert_no_exception(result)
+    assert result.exit_code == 0, result.output
+    assert_frame_equal(sim.load_results(tmp_path / "py").kpis, sim.load_results(tmp_path / "cli").kpis)
+    assert_frame_equal(experiment.results, sim.load_results(tmp_path / "cli").results)

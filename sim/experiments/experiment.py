@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.config import Config, dump_config, parse_config
+from sim.config import Config, dump_config, load_config, parse_config
 from sim.experiments.parallel import Staging, fingerprint
 from sim.experiments.replications import BASE, default_jobs, replication_seed, run_replications
 from sim.experiments.runner import atomic_folder
@@ -69,6 +69,27 @@ def run_experiment(
         config, scenarios, reps, seed, months, jobs, config_path, time.perf_counter() - t0, target=target
     )
     return summarise(config, results, provenance)
+
+
+def compare(
+    config: Config | str | Path,
+    scenarios: list[str] | None = None,
+    reps: int = 10,
+    seed: int | None = None,
+    months: int | None = None,
+    jobs: int | None = None,
+    out: str | Path | None = None,
+) -> ExperimentResults:
+    """`sendsim compare` from Python: the base and each named scenario, `reps` replications each on
+    common random numbers, summarised (kpis, paired differences); written to `out` if given."""
+    path = None
+    if not isinstance(config, Config):
+        path = str(config)
+        config = load_config(config)
+    experiment = run_experiment(config, scenarios, reps, seed, months, jobs, config_path=path)
+    if out is not None:
+        write_experiment(experiment, out)
+    return experiment
 
 
 def replication_job(config: Config, seed: int, months: int | None) -> dict[str, Any]:
