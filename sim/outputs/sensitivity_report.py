@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.measures import format_value, unit
+from sim.measures import FIGURES, format_value, unit
 from sim.outputs.plots import COLOURS, _save, plt
 from sim.outputs.report import STYLE, _figure
 from sim.outputs.sensitivity import analyse, describe_output, noise_share, point_means, sentence
@@ -24,10 +24,13 @@ from sim.sweeps.spec import Sweep
 from sim.sweeps.sweep import load_sweep_results
 
 
-def _axis_label(output: str) -> str:
-    figure = output.rpartition(".")[0]
-    kind = unit(figure)
-    return f"{describe_output(output)} ({'share' if kind == 'share' else kind})"
+def _unit(output: str) -> str:
+    """An output's axis: the figure and its unit, a share's in percent (its axis is formatted so)."""
+    name = output.rpartition(".")[0]
+    kind = unit(name)
+    words = FIGURES[name].in_words
+    shown = "%" if kind == "share" else kind
+    return words if f"({shown})" in words else f"{words}, {shown}"
 
 
 def index_chart(output: str, rows: pd.DataFrame, method: str, stem: Path) -> list[Path]:
@@ -43,10 +46,10 @@ def index_chart(output: str, rows: pd.DataFrame, method: str, stem: Path) -> lis
         rows = rows.sort_values("mu_star")
         y = np.arange(len(rows))
         ax.barh(y, rows["mu_star"], 0.6, xerr=rows["mu_star_conf"], color=COLOURS[0], capsize=3, label="μ*")
-        ax.set_xlabel(f"μ*: mean absolute change across the parameter's range, {_axis_label(output)}")
-        _share_axis(ax, output, "x")
+        ax.set_xlabel(f"μ*, the mean change across a range ({_unit(output)})")
+        _value_axis(ax, output, "x")
     ax.set_yticks(y, list(rows["parameter"]), fontsize=8)
-    ax.set_title(f"What drives {describe_output(output)} (95% intervals)", loc="left", fontsize=11)
+    fig.suptitle(f"What drives {describe_output(output)} (95% intervals)", x=0.01, ha="left", fontsize=11)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, stem)
@@ -88,19 +91,27 @@ def tornado(sweep: Sweep, table: pd.DataFrame, output: str, unit_x: np.ndarray, 
         ax.barh(row, slopes[j] / 2, left=centre, color=COLOURS[0], height=0.6, label="high end" if row == 0 else None)
     ax.axvline(centre, color="#444", lw=0.8)
     ax.set_yticks(range(len(order)), [sweep.parameters[j] for j in order], fontsize=8)
-    ax.set_xlabel(f"{_axis_label(output)}; the line is the mean over the points")
-    _share_axis(ax, output, "x")
-    ax.set_title(f"Tornado: {describe_output(output)} at each parameter's ends", loc="left", fontsize=11)
+    ax.set_xlabel(f"{_unit(output)}; the line is the mean over the points")
+    _value_axis(ax, output, "x")
+    fig.suptitle(f"Tornado: {describe_output(output)} at each parameter's ends", x=0.01, ha="left", fontsize=11)
     ax.legend(loc="lower right", fontsize=8, frameon=False)
     ax.grid(True, axis="x", alpha=0.3)
     return _save(fig, stem)
 
 
-def _share_axis(ax, output: str, which: str) -> None:
-    if unit(output.rpartition(".")[0]) == "share":
-        from matplotlib.ticker import PercentFormatter
+def _value_axis(ax, output: str, which: str) -> None:
+    """Ticks as the output is read: a share in percent, money in £ thousands, counts with commas."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator, PercentFormatter
 
-        (ax.xaxis if which == "x" else ax.yaxis).set_major_formatter(PercentFormatter(1.0))
+    kind = unit(output.rpartition(".")[0])
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_locator(MaxNLocator(6))  # long tick labels (£ thousands, percentages) need room
+    if kind == "share":
+        axis.set_major_formatter(PercentFormatter(1.0))
+    elif kind == "£":
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"£{v / 1000:,.0f}k"))
+    else:
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:g}"))
 
 
 def mu_sigma_chart(output: str, rows: pd.DataFrame, stem: Path) -> list[Path]:
@@ -108,11 +119,11 @@ def mu_sigma_chart(output: str, rows: pd.DataFrame, stem: Path) -> list[Path]:
     ax.scatter(rows["mu_star"], rows["sigma"], color=COLOURS[0])
     for _, r in rows.iterrows():
         ax.annotate(r["parameter"], (r["mu_star"], r["sigma"]), fontsize=7, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(f"μ*, {_axis_label(output)}")
+    ax.set_xlabel(f"μ* ({_unit(output)})")
     ax.set_ylabel("σ (spread: interactions or curvature)")
-    _share_axis(ax, output, "x")
-    _share_axis(ax, output, "y")
-    ax.set_title(f"Morris: {describe_output(output)}", loc="left", fontsize=11)
+    _value_axis(ax, output, "x")
+    _value_axis(ax, output, "y")
+    fig.suptitle(f"Morris: {describe_output(output)}", x=0.01, ha="left", fontsize=11)
     ax.grid(True, alpha=0.3)
     return _save(fig, stem)
 
