@@ -817,7 +817,7 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
         TimeRemainingColumn,
     )
 
-    from sim.sweeps.spec import load_sweep
+    from sim.sweeps.spec import load_sweep, point_count
     from sim.sweeps.sweep import job, run_sweep
 
     spec = _or_exit(load_sweep, sweep_file)
@@ -832,7 +832,7 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
         TimeRemainingColumn(),
         TimeElapsedColumn(),
     )
-    total = spec.spec.replications * _points(spec)
+    total = spec.spec.replications * point_count(spec.spec)
     tasks = -(-total // spec.spec.runs_per_task)  # what OUT.partial counts
     with _interruptible(staging, tasks, "tasks"), Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task("Sweeping", total=total, rate="")
@@ -842,7 +842,8 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
         first: list[int] = []
 
         def progress(done: int, total: int, workers: int) -> None:
-            first.append(done) if not first else None
+            if not first:  # runs kept from before are not this session's rate
+                first.append(done)
             elapsed = time.perf_counter() - t0
             rate = f"{(done - first[0]) / elapsed:.2f} runs/s" if done > first[0] and elapsed > 0 else ""
             bar.update(task, completed=done, rate=rate, description=f"Sweeping on {workers} worker(s)")
@@ -857,12 +858,6 @@ def sweep(sweep_file, out_dir, scheduler, workers, resume, force) -> None:
         f"{len(spec.outputs)} output(s), in {time.perf_counter() - t0:.1f} s. Results in [bold]{out_dir}[/]; "
         f"`sendsim sensitivity {out_dir}` analyses them."
     )
-
-
-def _points(spec) -> int:
-    from sim.sweeps.spec import point_count
-
-    return point_count(spec.spec)
 
 
 @main.command()

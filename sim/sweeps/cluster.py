@@ -78,8 +78,13 @@ def _reachable(address: str) -> None:
             pass
 
 
+def worker_count(client) -> int:
+    """The workers the scheduler knows now (a remote cluster's may come and go)."""
+    return len(client.scheduler_info(n_workers=-1).get("workers", {}))
+
+
 def describe(client) -> str:
     """The cluster in a line: its workers, and its dashboard where it has one."""
-    workers = len(client.scheduler_info(n_workers=-1).get("workers", {}))
+    workers = worker_count(client)
     link = f"; dashboard {client.dashboard_link}" if _has_dashboard() and client.dashboard_link else ""
     return f"{workers} worker(s) at {client.scheduler.address}{link}"

@@ -26,7 +26,7 @@ from sim.experiments.replications import replication_seed
 from sim.experiments.runner import atomic_folder
 from sim.outputs.provenance import package_version
 from sim.outputs.provenance import provenance as make_provenance
-from sim.sweeps.cluster import connect, describe
+from sim.sweeps.cluster import connect, describe, worker_count
 from sim.sweeps.design import points
 from sim.sweeps.spec import Sweep, load_sweep
 from sim.sweeps.task import Run, run_batch
@@ -109,7 +109,7 @@ def run_sweep(
             if announce:
                 announce(describe(client))
             if progress:
-                progress(done, total, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+                progress(done, total, worker_count(client))
             config = client.scatter(sweep.config, broadcast=True)  # sent to each worker once
             tag = fingerprint(json.dumps(job(sweep), sort_keys=True))[:12]
             futures = {
@@ -132,7 +132,7 @@ def run_sweep(
                     staging.save(keys[i], tables[i])
                 done += len(tasks[i])
                 if progress:
-                    progress(done, total, len(client.scheduler_info(n_workers=-1).get("workers", {})))
+                    progress(done, total, worker_count(client))
     if sweep.spec.monthly:
         monthly = pd.concat([tables[i][1] for i in range(len(tasks))], ignore_index=True)
         table = assemble(sweep, design, [tables[i][0] for i in range(len(tasks))])
