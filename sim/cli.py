@@ -893,6 +893,38 @@ def assumptions_command(config_file) -> None:
     out.print(view)
 
 
+@main.command("dashboard")
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on; any other than this machine's loopback is reachable by others (a warning says so).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8050, show_default=True, help="Port to listen on.")
+@click.option("--reps", type=click.IntRange(1, 1000), default=20, show_default=True, help="Runs of each plan.")
+@click.option(
+    "--months", type=MONTHS, default=36, show_default=True, help="Months to forecast (at most the config's horizon)."
+)
+@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default="results/dashboard",
+    show_default=True,
+    help="Folder for saved scenarios (a copy of CONFIG), downloads and the report.",
+)
+def dashboard_command(config_file, host, port, reps, months, seed, jobs, out_dir) -> None:
+    """Open the planning-session dashboard on CONFIG in the browser: move a lever, see the forecast."""
+    from sim.dashboard import serve
+
+    _load(config_file)  # a file that does not validate is refused before a process starts
+    _or_exit(check_writable, out_dir, True)
+    serve(config_file, host=host, port=port, reps=reps, months=months, seed=seed, jobs=jobs, out=out_dir)
+
+
 def _table(metrics, name: str) -> Table:
     """Measures as rows and years as columns, so it fits a terminal however long the run."""
     table = yearly_table(metrics)

@@ -32,8 +32,11 @@ def _comment(node: CommentedMap, key: str) -> str:
         for part in token if isinstance(token, list) else [token]:
             if part is not None and hasattr(part, "value"):
                 text.append(part.value)
-    first = "".join(text).strip().splitlines()
-    return first[0].lstrip("# ").strip() if first else ""
+    joined = "".join(text).lstrip(" \t")
+    # a comment that starts on a later line is about the next field, not this one
+    if not joined.startswith("#"):
+        return ""
+    return joined.splitlines()[0].lstrip("# ").strip()
 
 
 def _numbers(value, path: str) -> list[tuple[str, float]]:
@@ -46,18 +49,16 @@ def _numbers(value, path: str) -> list[tuple[str, float]]:
     return []
 
 
-def assumptions(path: str | Path) -> list[Assumption]:
-    """Every number of the configuration at `path` whose line says it is an assumption, in file order."""
+def _fields(path: str | Path) -> list[tuple[str, object, str]]:
+    """(dotted path, value, the comment on its line) of every field a dotted path reaches, in file order."""
     document = YAML(typ="rt").load(read_text(path))
-    found: list[Assumption] = []
+    found: list[tuple[str, object, str]] = []
 
     def walk(node, prefix: str) -> None:
         if isinstance(node, CommentedMap):
             for key, value in node.items():
                 dotted = f"{prefix}.{key}" if prefix else str(key)
-                comment = _comment(node, key)
-                if "assumption" in comment.lower():
-                    found.extend(Assumption(p, v, comment) for p, v in _numbers(value, dotted))
+                found.append((dotted, value, _comment(node, key)))
                 if prefix != "scenarios" and dotted != "scenarios":
                     walk(value, dotted)
         elif isinstance(node, CommentedSeq):
@@ -65,3 +66,18 @@ def assumptions(path: str | Path) -> list[Assumption]:
 
     walk(document, "")
     return found
+
+
+def comments(path: str | Path) -> dict[str, str]:
+    """The comment on each field's line, by dotted path (fields without one left out): a lever's help."""
+    return {dotted: comment for dotted, _, comment in _fields(path) if comment}
+
+
+def assumptions(path: str | Path) -> list[Assumption]:
+    """Every number of the configuration at `path` whose line says it is an assumption, in file order."""
+    return [
+        Assumption(p, v, comment)
+        for dotted, value, comment in _fields(path)
+        if "assumption" in comment.lower()
+        for p, v in _numbers(value, dotted)
+    ]
