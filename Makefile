@@ -20,11 +20,12 @@ run: $(BIN)/.installed
 # the fast tier of tests with branch coverage measured over sim/ and a floor enforced
 # (pyproject.toml, [tool.coverage]). The statistical and end-to-end tier (marked slow) is
 # `make test-slow`; .ci/run runs both.
+# Both tiers run on every core (pytest-xdist): results do not depend on the number of processes.
 test: lint
-	$(BIN)/python -m pytest -q -m "not slow" --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
+	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
 
 test-slow: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -m slow
+	$(BIN)/python -m pytest -q -n auto --dist loadfile -m slow --durations=10
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check sim tests experiments

@@ -15,11 +15,9 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
-from sim.experiments.runner import check_out_dir, run, write_result
 from sim.files import check_writable, load_yaml, read_text, read_yaml
 from sim.measures import ON_TIME, label
 from sim.measures import format_value as _fmt
-from sim.outputs.summary import yearly_table
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
@@ -77,6 +75,8 @@ def _ready_to_run(config, config_file: str, scenarios: list, months: int | None,
 def _fresh(out_dir: Path, force: bool) -> None:
     """An --out that can be written and holds no results, or --force to replace the ones it holds:
     results are never replaced silently."""
+    from sim.experiments.runner import check_out_dir
+
     _or_exit(check_writable, out_dir, True)
     try:
         check_out_dir(out_dir)
@@ -291,6 +291,8 @@ def run_command(
     if reps > 1 or precision is not None:
         _experiment(config, config_file, [], reps, seed, months, jobs, out_dir, precision, max_reps, resume)
         return
+    from sim.experiments.runner import run, write_result
+
     with err.status(f"Simulating {config.name} for {months or config.months} months…"):
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)
@@ -927,6 +929,8 @@ def dashboard_command(config_file, host, port, reps, months, seed, jobs, out_dir
 
 def _table(metrics, name: str) -> Table:
     """Measures as rows and years as columns, so it fits a terminal however long the run."""
+    from sim.outputs.summary import yearly_table
+
     table = yearly_table(metrics)
     view = Table(title=f"{name}: by calendar year", title_justify="left")
     view.add_column("Measure")

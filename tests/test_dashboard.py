@@ -13,12 +13,12 @@ import pytest
 
 import sim
 from sim.config import ConfigError, load_config
-from sim.dashboard.server import is_loopback
 from sim.dashboard.app import Session, make_app
 from sim.dashboard.charts import KEY_FIGURES, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
 from sim.dashboard.levers import WHAT_IF, levers_for, scenario, what_if_config
 from sim.dashboard.scenarios import save_scenario
+from sim.dashboard.server import is_loopback
 from sim.sweeps.assumptions import comments
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -38,3 +38,23 @@ def test_the_engine_and_the_model_import_nothing_above_them():
             for name in _imports(path):
                 layer = name.split(".")[1]
                 assert layer not in forbidden, f"{path.relative_to(ROOT)} imports {name}"
+
+
+def test_the_package_s_names_are_all_there_and_loaded_only_when_used():
+    import subprocess
+    import sys
+
+    import sim
+
+    assert set(sim.__all__) == set(sim._EXPORTS)
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None
+    code = "import sys, sim; print('pandas' in sys.modules, 'simpy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]  # `import sim` alone loads neither pandas nor the engine
+    try:
+        sim.no_such_name  # noqa: B018
+    except AttributeError as exc:
+        assert "no attribute 'no_such_name'" in str(exc)
+    else:
+        raise AssertionError("expected AttributeError")
