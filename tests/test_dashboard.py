@@ -350,6 +350,11 @@ def test_the_app_opens_on_the_base_plan_then_runs_a_lever_s_what_if(app_session)
     assert Path(session.out / "report.html").is_file()
     assert report["download"]["data"]["filename"] == "report.html"
     assert "six_starters" in (session.out / "report.html").read_text()
+    # drawn from the runs kept when it was saved: those sendsim compare makes of the saved file
+    reported = sim.load_results(session.out / "report")
+    again = sim.compare(session.copy, ["six_starters"], reps=REPS, months=MONTHS, jobs=1)
+    pd.testing.assert_frame_equal(reported.kpis, again.kpis)
+    pd.testing.assert_frame_equal(reported.differences, again.differences)
 
     back = _post(client, LEVERS, [_lever_inputs(session), {"id": "preset", "property": "value", "value": "base"}])
     assert back["response"]["what-if"]["children"] == "the base plan" and session.forecasts.what_if is None

@@ -10,7 +10,6 @@ compare`; an out-of-bounds value is refused on the page; a screenshot is kept.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import socket
@@ -21,6 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from browser import choose, chromium, free_port, have_chromium, lever, progress, type_into, until
+from selenium.webdriver.common.by import By
 
 import sim
 from sim.config import load_config
@@ -30,30 +31,16 @@ from sim.measures import format_value
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
 ARTEFACTS = ROOT / "test-artefacts"
 REPS, MONTHS = 4, 24
 POSTS = {"posts.assessment": 5, "posts.assessment.from": "2023-04-01"}
 WAIT = 240.0
 
-if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
+if not have_chromium():
     if os.environ.get("CI"):
         raise RuntimeError("CI must have Debian's chromium and chromium-driver: .ci/run installs them")
     pytest.skip("no /usr/bin/chromium and /usr/bin/chromedriver (apt-get install chromium chromium-driver)",
                 allow_module_level=True)  # fmt: skip
-
-from selenium import webdriver  # noqa: E402
-from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
-from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -84,44 +71,13 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory):
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    profile = tmp_path_factory.mktemp("chromium-profile")
-    # no background networking: this machine's network is closed, and the test talks to localhost only
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--window-size=1600,1300", f"--user-data-dir={profile}"):  # fmt: skip
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    driver = chromium(tmp_path_factory.mktemp("chromium-profile"))
     yield driver
     driver.quit()
 
 
-def until(driver, timeout: float, condition):
-    """Wait for `condition`, through the moments the page is redrawing the element it reads."""
-    return WebDriverWait(
-        driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
-    ).until(condition)
-
-
-def lever(driver, lever_id: str):
-    key = json.dumps({"id": lever_id, "type": "lever"}, separators=(",", ":"))
-    return driver.find_element(By.CSS_SELECTOR, f"[id='{key}']")
-
-
-def type_into(element, value) -> None:
-    element.send_keys(Keys.CONTROL, "a")
-    element.send_keys(str(value), Keys.ENTER)  # the input sends its value on Enter (debounced)
-
-
-def choose(driver, lever_id: str, text: str) -> None:
-    lever(driver, lever_id).click()
-    until(driver, 10, lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
-    next(o for o in driver.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == text).click()
-
-
 def wait_for_runs(driver) -> None:
-    until(driver, WAIT, lambda d: d.find_element(By.ID, "progress").text == f"{REPS} of {REPS} runs (complete)")
+    until(driver, WAIT, lambda d: progress(d) == f"{REPS} of {REPS} runs (complete)")
 
 
 def cell(driver, measure: str, year: int) -> tuple[str, str | None]:

@@ -21,12 +21,12 @@ from typing import Any
 import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
-from sim.config import Config, ConfigError, Scenario
+from sim.config import Config, ConfigError, Scenario, load_config
 from sim.dashboard.charts import KEY_FIGURES, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
 from sim.dashboard.levers import WHAT_IF, Lever, Levers, levers_for, scenario, what_if_config
 from sim.dashboard.scenarios import save_scenario
-from sim.experiments.experiment import write_experiment
+from sim.experiments.experiment import summarise, write_experiment
 from sim.measures import ON_TIME
 from sim.sweeps.assumptions import comments
 
@@ -67,6 +67,7 @@ class Session:
             raise ValueError("this app was started from a Config, not a file: there is no file to copy")
         path = save_scenario(self.source, self.copy, name, self.what_if)
         self.saved[name] = self.what_if
+        self.forecasts.keep(name)
         return path
 
     def results_folder(self) -> Path:
@@ -76,17 +77,17 @@ class Session:
         return write_experiment(experiment, self.out / f"results-{stamp}")
 
     def report(self) -> Path:
-        """The HTML report of the base against every scenario saved in this session."""
-        from sim.experiments.experiment import compare
+        """The HTML report of the base against every scenario saved in this session, from their runs
+        (those `sendsim compare` would make of the saved file: the same levers and seeds)."""
         from sim.outputs.report import write_report
 
         if not self.saved:
             raise ValueError("save a scenario first: the report compares the base with the saved scenarios")
-        experiment = compare(
-            self.copy, list(self.saved), reps=self.forecasts.reps, seed=self.forecasts.seed,
-            months=self.forecasts.months, jobs=self.forecasts.jobs,
-        )  # fmt: skip
-        folder = write_experiment(experiment, self.out / "report")
+        config = load_config(self.copy)
+        results = self.forecasts.kept_results()
+        provenance = self.forecasts.provenance(config, ["base", *self.saved], self.forecasts.reps)
+        provenance["config"] = str(self.copy)
+        folder = write_experiment(summarise(config, results, provenance), self.out / "report")
         return write_report(folder, self.out / "report.html")
 
 

@@ -89,6 +89,7 @@ class Forecasts:
         self._lock = threading.Lock()
         self.base = self._submit(BASE, config)
         self.what_if: Batch | None = None
+        self.kept: dict[str, Batch] = {}  # what-ifs saved as scenarios: their runs finish, for the report
         self.generation = 0
 
     def _submit(self, name: str, config: Config) -> Batch:
@@ -102,8 +103,7 @@ class Forecasts:
         """Run scenario `name` of `config` as the what-if, cancelling the last one's waiting runs;
         the generation number the page polls with."""
         with self._lock:
-            if self.what_if is not None:
-                self.what_if.cancel()
+            self._let_go()
             self.what_if = self._submit(name, config)
             self.generation += 1
             return self.generation
@@ -111,10 +111,31 @@ class Forecasts:
     def clear(self) -> None:
         """Back to the base plan alone."""
         with self._lock:
-            if self.what_if is not None:
-                self.what_if.cancel()
+            self._let_go()
             self.what_if = None
             self.generation += 1
+
+    def _let_go(self) -> None:
+        """Cancel the waiting runs of the current what-if, unless it was kept."""
+        if self.what_if is not None and all(self.what_if is not kept for kept in self.kept.values()):
+            self.what_if.cancel()
+
+    def keep(self, name: str) -> None:
+        """Keep the current what-if's runs, as the scenario `name`, for a report."""
+        assert self.what_if is not None
+        self.kept[name] = self.what_if
+
+    def kept_results(self) -> pd.DataFrame:
+        """The base's runs and each kept what-if's, named as saved: what `compare` would run on the
+        configuration they were saved into."""
+        self.wait()
+        for batch in self.kept.values():
+            for f in batch.futures:
+                f.result()
+        frames = [m for m, _ in self.base.finished()]
+        for name, batch in self.kept.items():
+            frames += [m.assign(scenario=name) for m, _ in batch.finished()]
+        return pd.concat(frames, ignore_index=True)
 
     def progress(self) -> tuple[int, int]:
         """(runs finished, runs asked for) of what the page is waiting for."""
@@ -143,7 +164,7 @@ class Forecasts:
         yearly = pd.concat([y for _, y in finished], ignore_index=True)
         if measures is not None:
             yearly = yearly[["scenario", "rep", "year", "to", *[m for m in measures if m in yearly]]]
-        provenance = self._provenance(config, scenarios, int(results["rep"].nunique()))
+        provenance = self.provenance(config, scenarios, int(results["rep"].nunique()))
         return ExperimentResults(
             config=config,
             results=results,
@@ -158,9 +179,9 @@ class Forecasts:
         self.wait()
         finished, scenarios, config = self._finished()
         results = pd.concat([m for m, _ in finished], ignore_index=True)
-        return summarise(config, results, self._provenance(config, scenarios, self.reps))
+        return summarise(config, results, self.provenance(config, scenarios, self.reps))
 
-    def _provenance(self, config: Config, scenarios: list[str], reps: int) -> dict:
+    def provenance(self, config: Config, scenarios: list[str], reps: int) -> dict:
         return provenance_for(config, scenarios, reps, self.seed, self.months, self.jobs, None, 0.0, target=self.target)
 
     def wait(self, timeout: float = 600.0) -> None:
@@ -172,7 +193,7 @@ class Forecasts:
                     f.result(timeout=max(deadline - time.monotonic(), 0.001))
 
     def close(self) -> None:
-        self.base.cancel()
-        if self.what_if is not None:
-            self.what_if.cancel()
+        for batch in (self.base, self.what_if, *self.kept.values()):
+            if batch is not None:
+                batch.cancel()
         self.pool.shutdown(wait=True, cancel_futures=True)
