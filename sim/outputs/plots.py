@@ -84,22 +84,41 @@ def charts_for(summary: pd.DataFrame) -> list[Chart]:
             "Caseworkers in post (FTE)",
             ("caseworkers_in_post",),
         ),
+        Chart(
+            "vacancies",
+            "Vacant posts at the month's end (all teams)",
+            "Vacancies (FTE)",
+            ("vacancies_fte_all_teams",),
+        ),
         Chart("cost", "Staff and recruitment cost per month", "Cost (£ per month)", ("cost_total",), money=True),
     ]
     return [c for c in charts if all(m in available for m in c.metrics)]
 
 
+# per-replication sums that charts need: name -> the metrics added month by month
+DERIVED = {
+    "caseworkers_in_post": lambda m: m.isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"]),
+    "vacancies_fte_all_teams": lambda m: m.str.startswith("vacancies_fte."),
+}
+
+
 def with_derived(summary: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
-    """Add per-replication sums that charts need (caseworkers in post = permanent + agency)."""
+    """Add the per-replication sums that charts need (caseworkers in post = permanent + agency;
+    vacancies over every team)."""
     from sim.outputs.stats import monthly_summary
 
-    parts = results[results["metric"].isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"])]
-    if parts.empty:
+    totals = []
+    for name, which in DERIVED.items():
+        parts = results[which(results["metric"])]
+        if parts.empty:
+            continue
+        # as_index=False: a frame (pandas-stubs type the sum as a series)
+        total = cast(pd.DataFrame, parts.groupby(["scenario", "rep", "month"], as_index=False)["value"].sum())
+        total["metric"] = name
+        totals.append(total)
+    if not totals:
         return summary
-    # as_index=False: a frame (pandas-stubs type the sum as a series)
-    total = cast(pd.DataFrame, parts.groupby(["scenario", "rep", "month"], as_index=False)["value"].sum())
-    total["metric"] = "caseworkers_in_post"
-    return pd.concat([summary, monthly_summary(total)], ignore_index=True)
+    return pd.concat([summary, monthly_summary(pd.concat(totals, ignore_index=True))], ignore_index=True)
 
 
 def _axes(ax, chart: Chart) -> None:
