@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import socket
 import statistics
 import subprocess
 import sys
@@ -64,7 +65,14 @@ def main() -> None:
     changes = []
     try:
         t0 = time.perf_counter()
-        until(driver, 60, lambda d: (d.get(f"http://127.0.0.1:{port}/") or True) and d.find_element(By.ID, "progress"))
+        while True:  # until the app listens
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None and time.perf_counter() - t0 < 60, "the dashboard did not start"
+                time.sleep(0.1)
+        driver.get(f"http://127.0.0.1:{port}/")
         until(driver, 600, lambda d: progress(d) == f"{REPS} of {REPS} runs (complete)")
         base_seconds = time.perf_counter() - t0
         for posts in [5, 3, 8, 2, 6][: args.changes]:

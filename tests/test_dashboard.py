@@ -254,10 +254,13 @@ def test_a_new_what_if_cancels_the_runs_of_the_old_one_still_waiting(devon, leve
 # --- the app, through Dash's HTTP interface -------------------------------------------------------
 
 
-def _post(client, output: str, inputs: list, state: list | None = None, changed: list | None = None) -> dict:
+def _post(client, output: str, inputs: list, state: list | None = None, changed: list | None = None,
+          outputs: list | None = None) -> dict:  # fmt: skip
+    """One callback through Dash's endpoint, as the page's scripts send it."""
     payload = {
         "output": output,
-        "outputs": [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.strip(".").split("...")],
+        "outputs": outputs
+        or [{"id": o.split(".")[0], "property": o.split(".")[1]} for o in output.strip(".").split("...")],
         "inputs": inputs,
         "state": state or [],
         "changedPropIds": changed or [],
@@ -281,14 +284,28 @@ def _lever_inputs(session, **values):
     return [{"id": {"type": "lever", "id": i}, "property": "value", "value": v} for i, v in chosen.items()]
 
 
-TICK = "..charts.children...key-figures.children...progress.children...rendered.data.."
+TICK = '..{"name":["ALL"],"type":"chart"}.figure...key-figures.children...progress.children...rendered.data...chart-names.data..'
 LEVERS = "..lever-error.children...what-if.children.."
 ACTION = "..action-message.children...download.data.."
 
 
-def _tick(client, rendered=None) -> dict:
-    return _post(client, TICK, [{"id": "tick", "property": "n_intervals", "value": 1}],
-                 [{"id": "rendered", "property": "data", "value": rendered}], ["tick.n_intervals"])  # fmt: skip
+def _tick(client, rendered=None, names=None) -> dict:
+    """The page's timer: the charts on the page are `names` (their figures are outputs)."""
+    outputs = [
+        [{"id": {"name": n, "type": "chart"}, "property": "figure"} for n in names or []],
+        *({"id": i, "property": p} for i, p in
+          (("key-figures", "children"), ("progress", "children"), ("rendered", "data"), ("chart-names", "data"))),
+    ]  # fmt: skip
+    state = [{"id": "rendered", "property": "data", "value": rendered},
+             {"id": "chart-names", "property": "data", "value": names}]  # fmt: skip
+    return _post(client, TICK, [{"id": "tick", "property": "n_intervals", "value": 1}], state, ["tick.n_intervals"],
+                 outputs)  # fmt: skip
+
+
+def _lay_out(client, names) -> list:
+    out = _post(client, "charts.children", [{"id": "chart-names", "property": "data", "value": names}], [],
+                ["chart-names.data"], {"id": "charts", "property": "children"})  # fmt: skip
+    return out["response"]["charts"]["children"]
 
 
 def _action(client, button: str, name: str | None = None) -> dict:
@@ -310,20 +327,27 @@ def test_the_app_opens_on_the_base_plan_then_runs_a_lever_s_what_if(app_session)
     session.forecasts.wait()
     first = _tick(client)["response"]
     assert first["progress"]["children"] == f"{REPS} of {REPS} runs (complete)"
-    assert "chart-on_time_rate" in json.dumps(first["charts"]["children"])
+    names = first["chart-names"]["data"]
+    assert names[0] == "on_time_rate" and "vacancies" in names
+    laid_out = json.dumps(_lay_out(client, names))
+    assert '"id": "chart-on_time_rate"' in laid_out and "base: median" in laid_out
     rendered = first["rendered"]["data"]
-    # nothing new: the page is not redrawn
-    again = _tick(client, rendered)["response"]
-    assert "charts" not in again and again["progress"]["children"].startswith(f"{REPS} of {REPS}")
+    # nothing new: nothing is sent but the count
+    again = _tick(client, rendered, names)["response"]
+    assert list(again) == ["progress"] and again["progress"]["children"].startswith(f"{REPS} of {REPS}")
 
     changed = _post(client, LEVERS, [_lever_inputs(session, cohort__assessment=6),
                                      {"id": "preset", "property": "value", "value": "base"}])  # fmt: skip
     assert changed["response"]["lever-error"]["children"] == ""
     assert "New caseworkers starting together (a cohort): 6 people" in changed["response"]["what-if"]["children"]
     session.forecasts.wait()
-    drawn = _tick(client, rendered)["response"]
-    assert "what-if: median" in json.dumps(drawn["charts"]["children"])
-    assert "→" in json.dumps(drawn["key-figures"]["children"], ensure_ascii=False)
+    drawn = _tick(client, rendered, names)["response"]
+    # the same charts: each figure is sent to its place, none laid out again
+    assert "chart-names" not in drawn
+    figures = drawn['{"name":"on_time_rate","type":"chart"}']["figure"]
+    assert [t["name"] for t in figures["data"]][-1] == "what-if: median"
+    assert len([k for k in drawn if k.startswith('{"name"')]) == len(names)
+    assert "→" in json.dumps(drawn["key-figures"], ensure_ascii=False)
 
     refused = _post(client, LEVERS, [_lever_inputs(session, recruitment__fill=150),
                                      {"id": "preset", "property": "value", "value": "base"}])  # fmt: skip

@@ -14,7 +14,9 @@ from __future__ import annotations
 import datetime as dt
 import io
 import threading
+import time
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,7 @@ import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from sim.config import Config, ConfigError, Scenario, load_config
-from sim.dashboard.charts import KEY_FIGURES, charts, key_figures, key_figures_table
+from sim.dashboard.charts import KEY_FIGURES, charted, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
 from sim.dashboard.levers import WHAT_IF, Lever, Levers, levers_for, scenario, what_if_config
 from sim.dashboard.scenarios import save_scenario
@@ -30,7 +32,20 @@ from sim.experiments.experiment import summarise, write_experiment
 from sim.measures import ON_TIME
 from sim.sweeps.assumptions import comments
 
-TICK_MS = 500
+TICK_MS = 500  # how often the page asks for news
+REDRAW_SECONDS = 4.0  # how often at most the charts are redrawn while runs come in
+
+
+@dataclass
+class View:
+    """The page's charts, key figures and count for one state of the runs."""
+
+    made: float  # time.monotonic() when it was made
+    key: list[int]
+    label: str
+    names: list[str]
+    figures: dict[str, dict[str, Any]]
+    table: Any
 
 
 class Session:
@@ -46,6 +61,8 @@ class Session:
         self.saved: dict[str, Scenario] = {}
         self.copy = out / (source.name if source else "dashboard.yaml")
         self.lock = threading.Lock()
+        self._view_lock = threading.Lock()
+        self._view: View | None = None
 
     def change(self, values: dict[str, Any], preset: str | None) -> str:
         """Start the what-if the levers make (or go back to the base plan); its description."""
@@ -59,6 +76,42 @@ class Session:
             self.what_if = what_if
             self.forecasts.start(config, WHAT_IF)
             return what_if.description
+
+    def progress_label(self) -> str:
+        done, total = self.forecasts.progress()
+        return f"{done} of {total} runs" + (" (complete)" if done == total else "")
+
+    def view(self) -> View | None:
+        """What the page shows of the runs finished so far: made once for each new run finished,
+        however many of the page's timer requests ask for it at once."""
+        with self._view_lock:
+            forecasts = self.forecasts
+            label = self.progress_label()
+            done, total = forecasts.progress()
+            key = [forecasts.generation, done, forecasts.base.done]
+            last = self._view
+            if last is not None and (
+                last.key == key
+                # the charts are redrawn at most every REDRAW_SECONDS while runs come in (the count
+                # on the page moves with each): summarising and drawing take the cores the runs need
+                or (last.key[0] == key[0] and last.key[1] > 0 and done < total
+                    and time.monotonic() - last.made < REDRAW_SECONDS)
+            ):  # fmt: skip
+                return last
+            experiment = forecasts.snapshot(KEY_FIGURES, charted)
+            if experiment is None:
+                return None
+            what_if = WHAT_IF if WHAT_IF in experiment.scenarios else None
+            drawn = charts(experiment, what_if)
+            self._view = View(
+                made=time.monotonic(),
+                key=key,
+                label=label,
+                names=[chart.name for chart, _ in drawn],
+                figures={chart.name: fig for chart, fig in drawn},
+                table=_key_table(key_figures(experiment, what_if), what_if is not None),
+            )
+            return self._view
 
     def save(self, name: str) -> Path:
         if self.what_if is None:
@@ -235,6 +288,7 @@ def make_app(session: Session) -> Dash:
             ),
             dcc.Interval(id="tick", interval=TICK_MS),
             dcc.Store(id="rendered"),
+            dcc.Store(id="chart-names"),
             dcc.Download(id="download"),
         ]
     )
@@ -255,27 +309,39 @@ def make_app(session: Session) -> Dash:
             return f"Not run: {exc}", dash.no_update
 
     @app.callback(
-        Output("charts", "children"),
+        Output({"type": "chart", "name": ALL}, "figure"),
         Output("key-figures", "children"),
         Output("progress", "children"),
         Output("rendered", "data"),
+        Output("chart-names", "data"),
         Input("tick", "n_intervals"),
         State("rendered", "data"),
+        State("chart-names", "data"),
     )
-    def on_tick(_: int | None, rendered: Any) -> tuple[Any, Any, Any, Any]:
-        done, total = forecasts.progress()
-        state = [forecasts.generation, done, forecasts.base.done]
-        label = f"{done} of {total} runs" + (" (complete)" if done == total else "")
-        if state == rendered or forecasts.base.done == 0:
-            return dash.no_update, dash.no_update, label, dash.no_update
-        experiment = forecasts.snapshot(KEY_FIGURES)
-        assert experiment is not None
-        what_if = WHAT_IF if WHAT_IF in experiment.scenarios else None
-        graphs = [
-            dcc.Graph(id=f"chart-{chart.name}", figure=fig, config={"displaylogo": False})
-            for chart, fig in charts(experiment, what_if)
+    def on_tick(_: int | None, rendered: Any, names: Any) -> tuple[Any, Any, Any, Any, Any]:
+        # Only what changed is sent: each chart's figure (plotly redraws it in place), the key
+        # figures and the count; the charts themselves are laid out again only when their set
+        # changes (merging the teams adds the merged team's caseload).
+        slots = [o["id"]["name"] for o in dash.callback_context.outputs_list[0]]
+        unchanged = [dash.no_update] * len(slots)
+        view = session.view()
+        if view is None or view.key == rendered:
+            return unchanged, dash.no_update, session.progress_label(), dash.no_update, dash.no_update
+        if view.names != names:
+            return unchanged, view.table, view.label, view.key, view.names
+        return [view.figures[name] for name in slots], view.table, view.label, view.key, dash.no_update
+
+    @app.callback(Output("charts", "children"), Input("chart-names", "data"), prevent_initial_call=True)
+    def on_chart_names(names: list[str]) -> list[Any]:
+        view = session.view()
+        assert view is not None
+        return [
+            html.Div(
+                dcc.Graph(id={"type": "chart", "name": name}, figure=view.figures[name], config={"displaylogo": False}),
+                id=f"chart-{name}",
+            )
+            for name in names
         ]
-        return graphs, _key_table(key_figures(experiment, what_if), what_if is not None), label, state
 
     @app.callback(
         Output("action-message", "children"),

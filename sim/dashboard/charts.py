@@ -31,6 +31,18 @@ KEY_FIGURES = (
 )
 
 
+# the monthly measures the charts are drawn from (sim.outputs.plots.charts_for and with_derived)
+CHARTED_PREFIXES = (
+    "on_time_rate", "assessments_open_over_", "reviews_overdue", "plans_in_force", "caseload_per_fte_mean.",
+    "fte_in_post.caseworker.", "vacancies_fte.", "cost_total",
+)  # fmt: skip
+
+
+def charted(metric: str) -> bool:
+    """Whether the page's charts need this monthly measure: the page summarises only those."""
+    return metric.startswith(CHARTED_PREFIXES) and not metric.startswith(("on_time_rate_", "plans_in_force_at"))
+
+
 def _band(rows: pd.DataFrame, low: str, high: str, colour: str, opacity: float, name: str) -> dict[str, Any]:
     months = [m.isoformat() for m in pd.to_datetime(rows["month"]).dt.date]
     return {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
@@ -153,10 +154,12 @@ class Forecasts:
         reps = {int(m["rep"].iloc[0]) for m, _ in done}
         return [b for b in base if int(b[0]["rep"].iloc[0]) in reps] + done, [BASE, what_if.name], what_if.config
 
-    def snapshot(self, measures: tuple[str, ...] | None = None) -> ExperimentResults | None:
+    def snapshot(
+        self, measures: tuple[str, ...] | None = None, monthly: Callable[[str], bool] | None = None
+    ) -> ExperimentResults | None:
         """The base and the what-if so far, for the page: the key figures (of `measures`, default
         all) and paired differences as `sendsim compare` makes them, over the replications
-        finished, and the monthly summary."""
+        finished, and the monthly summary (of the monthly measures `monthly` accepts, default all)."""
         finished, scenarios, config = self._finished()
         if not finished:
             return None
@@ -168,7 +171,7 @@ class Forecasts:
         return ExperimentResults(
             config=config,
             results=results,
-            summary=monthly_summary(results),
+            summary=monthly_summary(results if monthly is None else results[results["metric"].map(monthly)]),
             kpis=kpi_table(results, self.target, yearly=yearly),
             differences=scenario_differences(results, yearly=yearly) if len(scenarios) > 1 else pd.DataFrame(),
             provenance=provenance,

@@ -80,7 +80,16 @@ def describe_rows(x: np.ndarray, confidence: float = 0.95) -> pd.DataFrame:
         out[full, 3] = mean + half
         out[full, 4:9] = np.percentile(xf, PERCENTILES, axis=1).T
         out[full, 9] = out[full, 6]
-    for i in np.flatnonzero(~full):
+    # a cell of one value (a what-if's first replication): its mean and every percentile are that
+    # value and it has no CI, as `describe` gives it
+    valid = ~np.isnan(x)
+    single = ~full & (valid.sum(axis=1) == 1)
+    if single.any():
+        value = x[single][valid[single]]  # one per row, in row order
+        out[single, 0] = 1
+        out[single, 1] = value
+        out[single, 4:10] = value[:, None]
+    for i in np.flatnonzero(~full & ~single):
         out[i] = list(describe(x[i], confidence).values())
     return pd.DataFrame(out, columns=columns)
 
