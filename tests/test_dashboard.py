@@ -320,6 +320,10 @@ def test_the_app_serves_its_page_and_its_scripts_itself(app_session):
     page = client.get("/")
     assert page.status_code == 200 and b"sendsim: Devon SEN 0-25 service" in page.data
     assert b"cdn" not in page.data.lower()  # plotly.js and Dash's scripts come from the app, not a CDN
+    layout = client.get("/_dash-layout").get_data(as_text=True)
+    # each lever's help: the file's comment on its field and the values the schema allows
+    assert "the Jan-Mar 2023 campaign produced 4 hires against ~14 vacant FTE Allowed: 0 to 100%." in layout
+    assert "fill_17_posts: The 17 added posts are filled over 2023\\u002f24" in layout  # a preset (JSON escapes /)
 
 
 def test_the_app_opens_on_the_base_plan_then_runs_a_lever_s_what_if(app_session):

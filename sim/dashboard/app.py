@@ -26,7 +26,7 @@ from dash import ALL, Dash, Input, Output, State, dcc, html
 from sim.config import Config, ConfigError, Scenario, load_config
 from sim.dashboard.charts import KEY_FIGURES, charted, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
-from sim.dashboard.levers import WHAT_IF, Lever, Levers, levers_for, scenario, what_if_config
+from sim.dashboard.levers import WHAT_IF, Lever, Levers, allowed_range, levers_for, scenario, what_if_config
 from sim.dashboard.scenarios import save_scenario
 from sim.experiments.experiment import summarise, write_experiment
 from sim.measures import ON_TIME
@@ -160,16 +160,20 @@ def _control(lever: Lever, months: list[dt.date]) -> Any:
     return dcc.Checklist(id=key, options=[{"label": " yes", "value": "yes"}], value=[])
 
 
+def _help(lever: Lever) -> str:
+    """The lever's help: the file's comment on its field, and the values the schema allows."""
+    allowed = ""
+    if lever.kind == "number" and (lever.low is not None or lever.high is not None):
+        allowed = f"Allowed: {allowed_range(lever)}."
+    return " ".join(part for part in (lever.help, allowed) if part)
+
+
 def _lever_row(lever: Lever, months: list[dt.date]) -> Any:
     unit = "" if lever.kind in ("month", "switch", "choice") else lever.unit
     return html.Div(
-        [
-            html.Label(lever.label, title=lever.help, htmlFor=lever.id),
-            _control(lever, months),
-            html.Span(unit, className="unit"),
-        ],
+        [html.Label(lever.label), _control(lever, months), html.Span(unit, className="unit")],
         className="lever" + (" lever-when" if lever.kind == "month" else ""),
-        title=lever.help,
+        title=_help(lever),
     )
 
 

@@ -196,7 +196,8 @@ def _with_unit(value: float, unit: str) -> str:
     return f"{value:g}{'' if unit.startswith('%') else ' '}{unit}".rstrip()
 
 
-def _range(lever: Lever) -> str:
+def allowed_range(lever: Lever) -> str:
+    """The values a number lever allows, as a person reads them."""
     if lever.low is not None and lever.high is not None:
         return f"{lever.low:g} to {_with_unit(lever.high, lever.unit)}"
     if lever.low is not None:
@@ -220,7 +221,7 @@ def _changed(levers: Levers, values: dict[str, Any]) -> dict[str, Any]:
                 raise ValueError(f"{lever.label}: expected a finite number, got {value!r}")
             if (lever.low is not None and value < lever.low) or (lever.high is not None and value > lever.high):
                 raise ValueError(
-                    f"{lever.label}: {_with_unit(value, lever.unit)} is outside the range allowed, {_range(lever)}"
+                    f"{lever.label}: {_with_unit(value, lever.unit)} is outside the range allowed, {allowed_range(lever)}"
                 )
         elif lever.kind == "choice" and value not in lever.options:
             raise ValueError(f"{lever.label}: expected one of {', '.join(lever.options)}, got {value!r}")
