@@ -184,6 +184,10 @@ class _Share(click.FloatRange):
 
 
 PRECISION = _Share(0, 1, min_open=True)
+SEED_OPTION = click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+JOBS_OPTION = click.option(
+    "--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores)."
+)
 PRECISION_OPTION = click.option(
     "--precision",
     type=PRECISION,
@@ -232,7 +236,7 @@ def validate(config_file: str) -> None:
 
 @main.command("run")
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
-@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+@SEED_OPTION
 @click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
 @click.option(
     "--out",
@@ -249,7 +253,7 @@ def validate(config_file: str) -> None:
     show_default=True,
     help="Replications; more than one gives means, confidence intervals and percentiles.",
 )
-@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@JOBS_OPTION
 @PRECISION_OPTION
 @MAX_REPS_OPTION
 @click.option("--no-cases", is_flag=True, help="Do not write the table of cases.")
@@ -314,9 +318,9 @@ def run_command(
     show_default=True,
     help="Replications of each scenario, on common random numbers.",
 )
-@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
+@SEED_OPTION
 @click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
-@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@JOBS_OPTION
 @click.option(
     "--out",
     "out_dir",
@@ -611,7 +615,7 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
     show_default=True,
     help="Most steps of the fit of the shared parameters.",
 )
-@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@JOBS_OPTION
 @click.option("--seed", type=SEED, default=None, help="Random seed of the fit's replications (default: the config's).")
 @click.option(
     "--out",
@@ -908,8 +912,8 @@ def assumptions_command(config_file) -> None:
 @click.option(
     "--months", type=MONTHS, default=36, show_default=True, help="Months to forecast (at most the config's horizon)."
 )
-@click.option("--seed", type=SEED, default=None, help="Random seed (default: the config's).")
-@click.option("--jobs", type=click.IntRange(1, MAX_JOBS), default=None, help="Parallel processes (default: all cores).")
+@SEED_OPTION
+@JOBS_OPTION
 @click.option(
     "--out",
     "out_dir",
