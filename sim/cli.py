@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
-from sim.files import check_writable, load_yaml, read_text, read_yaml
+from sim.files import check_writable, load_yaml, read_text, read_yaml, write_atomic
 from sim.measures import ON_TIME, label
 from sim.measures import format_value as _fmt
 
@@ -673,13 +673,10 @@ def calibrate(config_file, history_file, params, reps, max_evaluations, jobs, se
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         sys.exit(2)
     source = history_file or f"the history in {config_file}"
-    tmp = out_path.with_name(f".{out_path.name}.tmp")
     try:
         original = Path(config_file).read_text(encoding="utf-8-sig")
-        tmp.write_text(calibrated_yaml(result, source, original), encoding="utf-8")
-        tmp.replace(out_path)
+        write_atomic(out_path, calibrated_yaml(result, source, original))
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         err.print(
             f"[bold red]error:[/] {escape(str(out_path))}: cannot write the file ({exc.strerror or exc})",
             highlight=False,

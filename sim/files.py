@@ -15,7 +15,7 @@ import codecs
 import os
 import stat
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -253,3 +253,27 @@ def check_writable(path: str | Path, folder: bool) -> None:
         raise ConfigError(f"{path}: cannot write in {where} ({exc.strerror or exc})") from None
     if path.is_file() and not os.access(path, os.W_OK):
         raise ConfigError(f"{path}: the file is read-only")
+
+
+# the process's file-creation mask, read once at import (reading it means setting it)
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def write_atomic(path: str | Path, data: str | bytes, check: Callable[[Path], object] | None = None) -> Path:
+    """Write `data` (text as UTF-8) to `path` all at once: into a temporary file beside it, checked
+    by `check` if given (whatever it raises leaves `path` as it was), then renamed into place. A
+    reader never sees half a file, and an interrupted write leaves no temporary file behind."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.chmod(temporary, 0o666 & ~_UMASK)  # as an ordinary new file, not mkstemp's owner-only
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+        if check is not None:
+            check(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

@@ -510,3 +510,25 @@ def test_a_run_whose_draws_reach_past_a_bound_still_runs(tmp_path):
     path.write_text(yaml.safe_dump(_wide_uncertainty()), encoding="utf-8")
     result = _invoke("run", path, "--months", 14, "--reps", 4, "--jobs", 1, "--out", tmp_path / "out")
     assert result.exit_code == 0, result.output
+
+
+def test_a_file_is_written_whole_or_not_at_all(tmp_path):
+    import os
+
+    from sim.files import write_atomic
+
+    path = tmp_path / "report.html"
+    assert write_atomic(path, "<p>first</p>") == path
+    assert path.read_text() == "<p>first</p>"
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # an ordinary file, not owner-only
+
+    def refuse(candidate):
+        assert candidate.read_bytes() == b"second" and candidate.parent == tmp_path
+        raise ValueError("not valid")
+
+    with pytest.raises(ValueError, match="not valid"):
+        write_atomic(path, b"second", check=refuse)
+    assert path.read_text() == "<p>first</p>"  # the earlier file is kept, and no temporary file is left
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -4,16 +4,14 @@ configuration file, its comments kept (ruamel.yaml), valid for `sendsim compare`
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from pathlib import Path
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from sim.config import ConfigError, Scenario, load_config
-from sim.files import read_text
+from sim.config import Scenario, load_config
+from sim.files import read_text, write_atomic
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
@@ -50,13 +48,4 @@ def save_scenario(source: str | Path, copy: str | Path, name: str, scenario: Sce
     text = io.StringIO()
     yaml.dump(document, text)
     copy.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp = tempfile.mkstemp(dir=copy.parent, prefix=f".{copy.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text.getvalue())
-        load_config(temp)  # what compare will read: refused here, not there
-        os.replace(temp, copy)
-    except (ConfigError, OSError):
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return copy
+    return write_atomic(copy, text.getvalue(), check=load_config)  # what compare will read: refused here

@@ -19,7 +19,6 @@ import os
 import pickle
 import shutil
 import signal
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -27,6 +26,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
+
+from sim.files import write_atomic
 
 WATCHDOG_SECONDS = 0.5
 PR_SET_PDEATHSIG = 1
@@ -104,7 +105,7 @@ class Staging:
             return staging
         try:
             folder.mkdir(parents=True)
-            _write_atomic(folder / "job.json", (json.dumps(job, indent=2, sort_keys=True) + "\n").encode())
+            write_atomic(folder / "job.json", (json.dumps(job, indent=2, sort_keys=True) + "\n").encode())
         except OSError as exc:
             raise StagingError(f"{folder}: cannot keep finished work there ({exc.strerror})") from None
         return staging
@@ -120,24 +121,13 @@ class Staging:
             return pickle.load(handle)
 
     def save(self, key: str, value: Any) -> None:
-        _write_atomic(self._path(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        write_atomic(self._path(key), pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
 
     def finished(self) -> int:
         return sum(1 for _ in self.folder.glob("*.pickle"))
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def fingerprint(text: str) -> str:

@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.config import dump_config
 from sim.experiments.experiment import ExperimentResults, load_results
+from sim.files import write_atomic
 from sim.measures import ON_TIME, label
 from sim.measures import format_value as _fmt
 from sim.outputs.plots import charts_for, make_plots, with_derived
@@ -266,7 +267,4 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
         f"<body>{''.join(parts)}</body></html>"
     )
     report_path = Path(report_path) if report_path else out_dir / "report.html"
-    tmp = report_path.with_name(f".{report_path.name}.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(report_path)
-    return report_path
+    return write_atomic(report_path, document)

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from sim.files import write_atomic
 from sim.measures import FIGURES, format_value, unit
 from sim.outputs.plots import COLOURS, _save, plt
 from sim.outputs.report import STYLE, _figure
@@ -180,11 +181,7 @@ def write_sensitivity(folder: str | Path) -> Path:
         f"<title>Sensitivity: {html.escape(sweep.config.name)}</title><style>{STYLE}</style></head>"
         f"<body>{''.join(parts)}</body></html>"
     )
-    path = folder / "sensitivity.html"
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(document, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_atomic(folder / "sensitivity.html", document)
 
 
 def _noise_note(table: pd.DataFrame, output: str) -> str:
