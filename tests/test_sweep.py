@@ -438,3 +438,28 @@ def test_a_lever_the_configuration_moves_during_the_run_is_refused(tmp_path):
     (tmp_path / "service.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     with pytest.raises(ConfigError, match="sets this parameter on 1 April 2023"):
         load_sweep(write_sweep(tmp_path, sweep_raw(config="service.yaml"), "mine.yaml"))
+
+
+def test_a_worker_s_batch_is_each_run_s_yearly_figures_with_its_levers_set_in_process():
+    """What a worker does, run here so that it is measured: the levers set on a copy, one
+    replication each, only the figures asked for; with `monthly`, the monthly metrics too."""
+    from sim.config import load_config
+    from sim.sweeps.task import Run, run_batch
+
+    config = load_config(ROOT / "configs" / "example.yaml")
+    runs = [Run(0, 0, 11, (("demand.growth_per_year", 0.0),)), Run(1, 0, 11, (("demand.growth_per_year", 0.5),))]
+    outputs = [("requests_received", config.start_date.year), ("on_time_rate", config.start_date.year + 1)]
+    table, monthly = run_batch(config, runs, 18, outputs, monthly=True)
+    assert list(table.columns) == ["point", "rep", "output", "value"] and len(table) == 4
+    first = config.model_copy(deep=True)
+    first.demand.growth_per_year = 0.0
+    expected = yearly_table(run(first, seed=11, months=18, cases=False).metrics)
+    year = config.start_date.year
+    got = table[(table["point"] == 0) & (table["output"] == f"requests_received.{year}")]["value"].iloc[0]
+    assert got == expected.loc[year, "requests_received"]
+    requests = table[table["output"] == f"requests_received.{year}"].set_index("point")["value"]
+    assert requests[1] > requests[0]  # 50% growth a year: the lever was set
+    assert config.demand.growth_per_year != 0.5  # the service itself is not changed
+    assert set(monthly["point"]) == {0, 1} and {"month", "metric", "value"} <= set(monthly.columns)
+    only = run_batch(config, runs[:1], 18, outputs)
+    assert_frame_equal(only, table[table["point"] == 0].reset_index(drop=True))
