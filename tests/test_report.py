@@ -362,3 +362,16 @@ def test_load_results_of_one_scenario_has_no_differences(example_config, tmp_pat
     assert_frame_equal(back.results, made.results)
     assert_frame_equal(back.kpis, made.kpis, check_dtype=False, check_exact=False, rtol=1e-12)
     assert np.isclose(back.kpis["mean"], made.kpis["mean"], equal_nan=True).all()
+
+
+def test_the_charts_sources_are_the_measures_they_draw_and_the_parts_of_their_sums():
+    from sim.outputs.plots import chart_sources
+
+    names = ["on_time_rate", "on_time_rate_ytd", "requests_received", "vacancies_fte.review", "vacancies_fte.assessment",
+             "fte_in_post.caseworker.agency", "fte_in_post.educational_psychologist.agency",
+             "caseload_per_fte_mean.review", "plans_in_force_at_start"]  # fmt: skip
+    assert chart_sources(names) == {
+        "on_time_rate", "vacancies_fte.review", "vacancies_fte.assessment", "fte_in_post.caseworker.agency",
+        "caseload_per_fte_mean.review",
+    }  # fmt: skip
+    assert chart_sources([]) == set()

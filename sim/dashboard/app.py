@@ -24,16 +24,21 @@ import dash
 from dash import ALL, Dash, Input, Output, State, dcc, html
 
 from sim.config import Config, ConfigError, Scenario, load_config
-from sim.dashboard.charts import KEY_FIGURES, charted, charts, key_figures, key_figures_table
+from sim.dashboard.charts import KEY_FIGURES, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
 from sim.dashboard.levers import WHAT_IF, Lever, Levers, allowed_range, levers_for, scenario, what_if_config
 from sim.dashboard.scenarios import save_scenario
 from sim.experiments.experiment import summarise, write_experiment
 from sim.measures import ON_TIME
+from sim.outputs.plots import chart_sources
 from sim.sweeps.assumptions import comments
 
 TICK_MS = 500  # how often the page asks for news
 REDRAW_SECONDS = 4.0  # how often at most the charts are redrawn while runs come in
+
+
+def _runs(done: int, total: int) -> str:
+    return f"{done} of {total} runs" + (" (complete)" if done == total else "")
 
 
 @dataclass
@@ -45,6 +50,7 @@ class View:
     label: str
     names: list[str]
     figures: dict[str, dict[str, Any]]
+    rows: list[dict[str, Any]]  # the key figures, as key_figures gives them
     table: Any
 
 
@@ -78,15 +84,13 @@ class Session:
             return what_if.description
 
     def progress_label(self) -> str:
-        done, total = self.forecasts.progress()
-        return f"{done} of {total} runs" + (" (complete)" if done == total else "")
+        return _runs(*self.forecasts.progress())
 
     def view(self) -> View | None:
         """What the page shows of the runs finished so far: made once for each new run finished,
         however many of the page's timer requests ask for it at once."""
         with self._view_lock:
             forecasts = self.forecasts
-            label = self.progress_label()
             done, total = forecasts.progress()
             key = [forecasts.generation, done, forecasts.base.done]
             last = self._view
@@ -98,18 +102,20 @@ class Session:
                     and time.monotonic() - last.made < REDRAW_SECONDS)
             ):  # fmt: skip
                 return last
-            experiment = forecasts.snapshot(KEY_FIGURES, charted)
+            experiment = forecasts.snapshot(KEY_FIGURES, chart_sources)
             if experiment is None:
                 return None
             what_if = WHAT_IF if WHAT_IF in experiment.scenarios else None
             drawn = charts(experiment, what_if)
+            rows = key_figures(experiment, what_if)
             self._view = View(
                 made=time.monotonic(),
                 key=key,
-                label=label,
+                label=_runs(done, total),
                 names=[chart.name for chart, _ in drawn],
                 figures={chart.name: fig for chart, fig in drawn},
-                table=_key_table(key_figures(experiment, what_if), what_if is not None),
+                rows=rows,
+                table=_key_table(rows, what_if is not None),
             )
             return self._view
 
@@ -363,11 +369,10 @@ def make_app(session: Session) -> Dash:
             if clicked == "save":
                 path = session.save((name or "").strip())
                 return f"Saved scenario {name!r} to {path}: run it with sendsim compare {path} --scenarios {name}", None
-            if clicked == "download-csv":
-                experiment = forecasts.snapshot(KEY_FIGURES)
-                assert experiment is not None
-                what_if = WHAT_IF if WHAT_IF in experiment.scenarios else None
-                table = key_figures_table(key_figures(experiment, what_if))
+            if clicked == "download-csv":  # the figures on the page
+                view = session.view()
+                assert view is not None
+                table = key_figures_table(view.rows)
                 return "Key figures downloaded", dcc.send_data_frame(table.to_csv, "key-figures.csv", index=False)
             if clicked == "download-results":
                 folder = session.results_folder()

@@ -15,6 +15,7 @@ from sim.experiments.experiment import ExperimentResults
 from sim.experiments.replications import BASE
 from sim.measures import ON_TIME, format_value, label
 from sim.outputs.plots import Chart, charts_for, with_derived
+from sim.outputs.summary import NATIONAL_ON_TIME_2022
 
 BASE_COLOUR, WHAT_IF_COLOUR = "#7f7f7f", "#1f4e79"
 # the key figures of the page, in order (the report's, and the workforce the room is moving)
@@ -31,20 +32,12 @@ KEY_FIGURES = (
 )
 
 
-# the monthly measures the charts are drawn from (sim.outputs.plots.charts_for and with_derived)
-CHARTED_PREFIXES = (
-    "on_time_rate", "assessments_open_over_", "reviews_overdue", "plans_in_force", "caseload_per_fte_mean.",
-    "fte_in_post.caseworker.", "vacancies_fte.", "cost_total",
-)  # fmt: skip
-
-
-def charted(metric: str) -> bool:
-    """Whether the page's charts need this monthly measure: the page summarises only those."""
-    return metric.startswith(CHARTED_PREFIXES) and not metric.startswith(("on_time_rate_", "plans_in_force_at"))
+def _months(rows: pd.DataFrame) -> list[str]:
+    return [m.isoformat() for m in pd.to_datetime(rows["month"]).dt.date]
 
 
 def _band(rows: pd.DataFrame, low: str, high: str, colour: str, opacity: float, name: str) -> dict[str, Any]:
-    months = [m.isoformat() for m in pd.to_datetime(rows["month"]).dt.date]
+    months = _months(rows)
     return {
         "type": "scatter", "x": months + months[::-1], "y": list(rows[high]) + list(rows[low])[::-1],
         "fill": "toself", "fillcolor": colour, "opacity": opacity, "line": {"width": 0}, "name": name,
@@ -53,8 +46,7 @@ def _band(rows: pd.DataFrame, low: str, high: str, colour: str, opacity: float, 
 
 
 def _line(rows: pd.DataFrame, colour: str, name: str, dash: str = "solid") -> dict[str, Any]:
-    months = [m.isoformat() for m in pd.to_datetime(rows["month"]).dt.date]
-    return {"type": "scatter", "x": months, "y": list(rows["median"]), "mode": "lines", "name": name,
+    return {"type": "scatter", "x": _months(rows), "y": list(rows["median"]), "mode": "lines", "name": name,
             "line": {"color": colour, "dash": dash, "width": 2}}  # fmt: skip
 
 
@@ -93,7 +85,7 @@ def figure(summary: pd.DataFrame, chart: Chart, what_if: str | None, target: flo
 
 def charts(experiment: ExperimentResults, what_if: str | None) -> list[tuple[Chart, dict[str, Any]]]:
     summary = with_derived(experiment.summary, experiment.results)
-    target = float(experiment.provenance.get("target_on_time_rate", 0.492))
+    target = float(experiment.provenance.get("target_on_time_rate", NATIONAL_ON_TIME_2022))
     return [(chart, figure(summary, chart, what_if, target)) for chart in charts_for(summary)]
 
 
@@ -138,7 +130,7 @@ def key_figures(experiment: ExperimentResults, what_if: str | None) -> list[dict
 
 
 def key_figures_table(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """The key figures as a person reads them (the CSV download and the page's table)."""
+    """The key figures as a table, for the CSV download: every column, with or without a what-if."""
     table = pd.DataFrame(rows)
     if table.empty:
         return table

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from sim.experiments.experiment import ExperimentResults, provenance_for, summar
 from sim.experiments.parallel import default_jobs, process_pool
 from sim.experiments.replications import BASE, _one
 from sim.outputs.stats import monthly_summary
-from sim.outputs.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_table
+from sim.outputs.summary import NATIONAL_ON_TIME_2022, kpi_table, scenario_differences, yearly_by_rep
 
 
 def _ready() -> bool:
@@ -33,10 +33,7 @@ def _replication(args: tuple[Config, str, int, int, int | None]) -> tuple[pd.Dat
     """One replication as `sendsim compare` runs it, and its yearly table, made in the worker once
     rather than on every redraw of the page."""
     metrics = _one(args)
-    yearly = yearly_table(metrics[["month", "metric", "value"]]).reset_index()
-    yearly.insert(0, "rep", metrics["rep"].iloc[0])
-    yearly.insert(0, "scenario", metrics["scenario"].iloc[0])
-    return metrics, yearly
+    return metrics, yearly_by_rep(metrics)
 
 
 @dataclass
@@ -46,8 +43,6 @@ class Batch:
     name: str
     config: Config
     futures: list[Future]
-    started: float = field(default_factory=time.perf_counter)
-    finished_at: float | None = None
 
     @property
     def done(self) -> int:
@@ -155,11 +150,12 @@ class Forecasts:
         return [b for b in base if int(b[0]["rep"].iloc[0]) in reps] + done, [BASE, what_if.name], what_if.config
 
     def snapshot(
-        self, measures: tuple[str, ...] | None = None, monthly: Callable[[str], bool] | None = None
+        self, measures: tuple[str, ...] | None = None, monthly: Callable[[Iterable[str]], set[str]] | None = None
     ) -> ExperimentResults | None:
         """The base and the what-if so far, for the page: the key figures (of `measures`, default
         all) and paired differences as `sendsim compare` makes them, over the replications
-        finished, and the monthly summary (of the monthly measures `monthly` accepts, default all)."""
+        finished, and the monthly summary (of the monthly measures `monthly` picks from those the
+        runs have, default all)."""
         finished, scenarios, config = self._finished()
         if not finished:
             return None
@@ -171,7 +167,9 @@ class Forecasts:
         return ExperimentResults(
             config=config,
             results=results,
-            summary=monthly_summary(results if monthly is None else results[results["metric"].map(monthly)]),
+            summary=monthly_summary(
+                results if monthly is None else results[results["metric"].isin(monthly(results["metric"].unique()))]
+            ),
             kpis=kpi_table(results, self.target, yearly=yearly),
             differences=scenario_differences(results, yearly=yearly) if len(scenarios) > 1 else pd.DataFrame(),
             provenance=provenance,

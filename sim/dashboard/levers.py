@@ -17,7 +17,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sim.config import Config, ConfigError, Scenario, field_bounds, resolve_scenario
+from sim.config import Config, ConfigError, Policy, Scenario, field_bounds, resolve_scenario
 from sim.engine.clock import add_months
 
 Kind = Literal["number", "month", "choice", "switch"]
@@ -25,7 +25,7 @@ WHAT_IF = "what_if"
 MERGED_TEAM = "casework"
 # the hours of an assessment that "effort per assessment" scales (advice from others is waiting, not effort)
 ASSESSMENT_EFFORT = ("decision_hours", "draft_plan_hours", "final_plan_hours")
-PRIORITIES = ("deadline", "oldest", "fifo", "triage")
+PRIORITIES: tuple[str, ...] = typing.get_args(Policy.model_fields["priority"].annotation)  # the schema's
 
 
 @dataclass(frozen=True)
@@ -238,13 +238,15 @@ def scenario(levers: Levers, values: dict[str, Any], preset: str | None = None, 
     whose value is refused."""
     config = levers.config
     moved = _changed(levers, values)
-    start = config.start_date.replace(day=1).isoformat()
     base = config.scenarios[preset] if preset and preset != "base" else Scenario()
     overrides: dict[str, Any] = dict(base.overrides)
     actions: list[dict[str, Any]] = [a.model_dump(mode="json") for a in base.actions]
 
+    def value(lever_id: str) -> Any:  # as checked by _changed
+        return moved.get(lever_id, levers.by_id[lever_id].default)
+
     def when(lever_id: str) -> str:
-        return str(values.get(f"{lever_id}.from", levers.by_id[f"{lever_id}.from"].default) or start)
+        return value(f"{lever_id}.from")
 
     for team in config.teams:
         if moved.get(f"posts.{team}"):
@@ -256,18 +258,18 @@ def scenario(levers: Levers, values: dict[str, Any], preset: str | None = None, 
                 raise ValueError(f"{levers.by_id[f'cohort.{team}'].label}: expected a whole number of people")
             actions.append({"date": when(f"cohort.{team}"), "action": "cohort", "team": team, "count": int(count)})
     if "agency.conversion" in moved or "agency.conversion.from" in moved:
-        rate = float(values.get("agency.conversion", levers.by_id["agency.conversion"].default)) / 100
+        rate = value("agency.conversion") / 100
         actions.append({"date": when("agency.conversion"), "action": "agency_conversion", "rate_per_month": rate})
     if moved.get("merge"):
         actions.append({"date": when("merge"), "action": "merge_teams", "teams": _caseworker_teams(config),
                         "into": MERGED_TEAM})  # fmt: skip
-    for lever_id in ("agency.cap", "agency.rate", "recruitment.fill", "leaving", "growth", "policy.fast_track"):
-        lever = levers.by_id[lever_id]
+    # the levers that set their field as it is (a share from its percentage)
+    as_set = ["agency.cap", "agency.rate", "recruitment.fill", "leaving", "growth", "policy.fast_track",
+              "policy.priority", *(f"cap.{team}" for team in config.teams)]  # fmt: skip
+    for lever_id in as_set:
         if lever_id in moved:
-            overrides[lever.path] = round(moved[lever_id] / (100.0 if lever.percent else 1.0), 9)
-    for team in config.teams:
-        if f"cap.{team}" in moved:
-            overrides[f"teams.{team}.caseload_cap_per_fte"] = moved[f"cap.{team}"]
+            lever = levers.by_id[lever_id]
+            overrides[lever.path] = round(moved[lever_id] / 100.0, 9) if lever.percent else moved[lever_id]
     if "recruitment.weeks" in moved:
         campaign = config.workforce.recruitment.campaign_weeks
         overrides["workforce.recruitment.campaign_weeks"] = _scaled(
@@ -276,8 +278,6 @@ def scenario(levers: Levers, values: dict[str, Any], preset: str | None = None, 
     if "effort" in moved:
         for name in ASSESSMENT_EFFORT:
             overrides[f"assessment.{name}"] = _scaled(getattr(config.assessment, name), moved["effort"] / 100)
-    if "policy.priority" in moved:
-        overrides["policy.priority"] = moved["policy.priority"]
     _follow_uncertainty(config, overrides)
     return Scenario.model_validate(
         {"description": description or describe(levers, moved, preset), "overrides": overrides, "actions": actions}

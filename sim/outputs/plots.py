@@ -6,6 +6,7 @@ the spread of outcomes is as visible as the middle. Every chart has its units an
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
@@ -100,6 +101,16 @@ DERIVED = {
     "caseworkers_in_post": lambda m: m.isin(["fte_in_post.caseworker.permanent", "fte_in_post.caseworker.agency"]),
     "vacancies_fte_all_teams": lambda m: m.str.startswith("vacancies_fte."),
 }
+
+
+def chart_sources(metrics: Iterable[str]) -> set[str]:
+    """The monthly measures among `metrics` that the charts are drawn from, directly or through a
+    sum in DERIVED: what needs summarising for the charts and no more."""
+    names = pd.Series(sorted(set(metrics)), dtype=object)
+    parts = {name: set(names[which(names)]) for name, which in DERIVED.items()}
+    available = pd.DataFrame({"metric": [*names, *(name for name, found in parts.items() if found)]})
+    drawn = {metric for chart in charts_for(available) for metric in chart.metrics}
+    return (drawn & set(names)) | {m for name, found in parts.items() if name in drawn for m in found}
 
 
 def with_derived(summary: pd.DataFrame, results: pd.DataFrame) -> pd.DataFrame:
