@@ -470,9 +470,10 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
     default=None,
     help="The HTML file to write (default: DIR/report.html).",
 )
-def report(results_dir, report_path) -> None:
+@click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF beside the HTML file (report.pdf).")
+def report(results_dir, report_path, pdf) -> None:
     """Write a self-contained HTML report of the results in DIR (from run --reps or compare)."""
-    from sim.outputs.report import write_report
+    from sim.outputs.report import write_pdf, write_report
 
     folder = Path(results_dir)
     if not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists():
@@ -487,6 +488,11 @@ def report(results_dir, report_path) -> None:
     with err.status("Drawing charts and writing the report…"):
         path = _or_exit(write_report, folder, report_path)  # results whose configuration no longer validates
     out.print(f"Report written to [bold]{path}[/]")
+    if pdf:
+        _or_exit(check_writable, path.with_suffix(".pdf"), False)
+        with err.status("Printing the report to PDF…"):
+            pdf_path = _or_exit(write_pdf, path)
+        out.print(f"PDF written to [bold]{pdf_path}[/]")
 
 
 @main.command()

@@ -294,6 +294,20 @@ def label(name: str) -> str:
     return name
 
 
+# What a yearly figure is, in the words a table's column of them needs: a snapshot or a total.
+BASIS: dict[OverMonths, str] = {
+    "last": "at the year's end",
+    "sum": "total over the year",
+    "ratio": "over the year",
+}
+
+
+def basis(name: str) -> str:
+    """Whether a yearly figure is read at the year's end or made over its months, in words."""
+    figure = FIGURES.get(name) or FIGURES[name.partition(".")[0]]
+    return BASIS[figure.over_months]
+
+
 def unit(name: str) -> str:
     base = name.partition(".")[0]
     declared = FIGURES.get(name) or FIGURES.get(base) or BY_ID.get(base)

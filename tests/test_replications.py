@@ -391,7 +391,7 @@ def test_run_with_reps_writes_an_experiment_and_prints_the_kpis(example_path, tm
     result = _run_cli("run", example_path, "--reps", 3, "--months", 6, "--jobs", 1, "--out", out_dir)
     assert result.exit_code == 0, result.output
     assert {p.name for p in out_dir.iterdir()} == {
-        "results.parquet", "summary.parquet", "kpis.csv", "differences.csv", "config.yaml", "provenance.json",
+        "results.parquet", "summary.parquet", "kpis.csv", "differences.csv", "config.yaml", "config-source.yaml", "provenance.json",
     }  # fmt: skip
     results = pd.read_parquet(out_dir / "results.parquet")
     assert set(results["scenario"]) == {"base"} and sorted(results["rep"].unique()) == [0, 1, 2]

@@ -5,7 +5,9 @@ one self-contained, well-formed file with every chart, the KPIs, differences, as
 from __future__ import annotations
 
 import base64
+import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -233,7 +235,13 @@ def test_kpi_table_per_scenario(reported):
             & (kpis["year"] == 2023)
             & (kpis["measure"] == "on_time_rate")
         ].iloc[0]
-        cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
+        rows = [r for r in table.iter("tr") if r.children[0].tag == "td"]
+        cells = {r.children[0].text: r.children[2].text for r in rows}
+        counted = {r.children[0].text: r.children[1].text for r in rows}
+        # each row says whether it is a year's total, a rate over the year or a year-end snapshot
+        assert counted["On-time rate"] == "over the year"
+        assert counted["Plans issued"] == "total over the year"
+        assert counted["Reviews overdue"] == counted["Plans in force"] == "at the year's end"
         assert cells["On-time rate"].startswith(f"{row['mean']:.1%}")
         assert f"{row['ci_low']:.1%}" in cells["On-time rate"]
         share = next(v for k, v in cells.items() if k.startswith("Share of runs"))
@@ -250,7 +258,7 @@ def test_differences_table(reported):
     row = diffs[
         (diffs["scenario"] == "two_more_caseworkers") & (diffs["year"] == 2023) & (diffs["measure"] == "cost_total")
     ].iloc[0]
-    cells = {r.children[0].text: r.children[1].text for r in table.iter("tr") if r.children[0].tag == "td"}
+    cells = {r.children[0].text: r.children[2].text for r in table.iter("tr") if r.children[0].tag == "td"}
     assert cells["Cost (£)"].startswith(f"+£{row['difference']:,.0f}")  # two more salaries: dearer
     assert "On-time rate" in cells and "Plans issued" in cells
 
@@ -259,9 +267,14 @@ def _pres(reported: Reported) -> list[str]:
     return [n.text for n in _body(reported).iter("pre")]
 
 
+def _as_run(reported: Reported) -> list[str]:
+    """The configuration exactly as run: the <pre> inside the assumptions' <details>."""
+    return [n.text for d in _body(reported).iter("details") for n in d.iter("pre")]
+
+
 def test_assumptions_show_the_configuration(reported, example_path):
-    """The assumptions are the configuration as YAML, with every scenario and its actions."""
-    configs = [yaml.safe_load(text) for text in _pres(reported) if text.lstrip().startswith("name:")]
+    """The assumptions show the configuration as run, as YAML, with every scenario and its actions."""
+    configs = [yaml.safe_load(text) for text in _as_run(reported)]
     assert len(configs) == 1
     shown = configs[0]
     expected = yaml.safe_load(dump_config(load_config(example_path)))
@@ -272,9 +285,23 @@ def test_assumptions_show_the_configuration(reported, example_path):
 
 def test_assumptions_give_the_seed_and_months_the_comparison_ran_with(reported):
     """The configuration shown "as run" carries the run's seed and months, as provenance records them."""
-    shown = next(yaml.safe_load(t) for t in _pres(reported) if t.lstrip().startswith("name:"))
+    shown = yaml.safe_load(_as_run(reported)[0])
     prov = json.loads((reported.folder / "provenance.json").read_text())
     assert (shown["seed"], shown["months"]) == (prov["seed"], prov["months"]) == (SEED, MONTHS)
+
+
+def test_assumptions_give_the_sources_as_the_file_writes_them(reported, example_path):
+    """The file as written is kept with the results and shown line for line, its comments (the
+    sources of its figures) marked as such."""
+    written = example_path.read_text(encoding="utf-8")
+    assert (reported.folder / "config-source.yaml").read_text(encoding="utf-8") == written
+    sources = [n for n in _body(reported).iter("pre") if "source" in n.classes()]
+    assert len(sources) == 1
+    block = re.findall(r"<pre class='source'>(.*?)</pre>", reported.html, flags=re.S)
+    assert [html.unescape(re.sub(r"<[^>]+>", "", b)) for b in block] == [written.rstrip("\n")]
+    comments = [n.text for n in sources[0].iter("span") if "comment" in n.classes()]
+    expected = [line[line.index("#") :] for line in written.splitlines() if "#" in line]
+    assert comments == expected and len(comments) > 5
 
 
 def test_provenance_shows_the_seed(reported):
@@ -375,3 +402,92 @@ def test_the_charts_sources_are_the_measures_they_draw_and_the_parts_of_their_su
         "caseload_per_fte_mean.review",
     }  # fmt: skip
     assert chart_sources([]) == set()
+
+
+# --- the plans ranked, the headline, the target and the past on the charts, the PDF ---------------
+
+
+def test_the_plans_are_ranked_in_one_table(reported):
+    """One table of the plans against the target, a row per plan in rank_plans' order, each with
+    its cost over the forecast; the base's differences are blank, the other plan's are the mean
+    paired difference."""
+    from sim.outputs.ranking import rank_plans
+    from sim.outputs.summary import yearly_by_rep
+
+    tables = [t for t in _body(reported).iter("table") if "ranking" in t.classes()]
+    assert len(tables) == 1
+    rows = [r for r in tables[0].iter("tr") if r.children[0].tag == "td"]
+    experiment = load_results(reported.folder)
+    ranked = rank_plans(yearly_by_rep(experiment.results), SCENARIOS, experiment.provenance["target_on_time_rate"])
+    assert [r.attrs["data-scenario"] for r in rows] == list(ranked["scenario"])
+    for row, plan in zip(rows, ranked.itertuples()):
+        cells = [c.text for c in row.children]
+        assert cells[0] == f"{plan.rank}. {plan.scenario}"
+        assert cells[5] == f"£{plan.cost:,.0f}"
+        if plan.scenario == "base":
+            assert cells[4] == cells[6] == "–"
+        else:
+            assert cells[6].startswith(f"+£{plan.cost_difference:,.0f}")  # two more salaries: dearer
+
+
+def test_the_headline_differs_between_plans_that_differ(reported):
+    """Each plan has its own sentence, and with the plan's name taken out they still differ."""
+    items = [li.text for ul in _body(reported).iter("ul") if "headline" in ul.classes() for li in ul.iter("li")]
+    base = next(s for s in items if s.startswith("Under the base plan"))
+    other = next(s for s in items if s.startswith("Under plan “two_more_caseworkers”"))
+    assert base.replace("the base plan", "X") != other.replace("plan “two_more_caseworkers”", "X")
+    assert "at a cost of £" in base and "at a cost of £" in other
+
+
+def test_the_on_time_charts_carry_the_target_and_the_published_past(reported, tmp_path):
+    """The charts' data: the target as a line (id 'target' in the SVG) on the on-time charts; where
+    the configuration carries SEN2 history, each year's published rate (id 'actual') at its value."""
+    svg = (reported.folder / "plots" / "fan_on_time_rate_base.svg").read_text(encoding="utf-8")
+    assert 'id="target"' in svg and 'id="actual"' not in svg  # the example carries no history
+    assert 'id="target"' not in (reported.folder / "plots" / "fan_reviews_overdue_base.svg").read_text()
+
+    from sim.outputs.plots import fan_chart, reference_for
+
+    devon = load_config(Path(__file__).parent.parent / "configs" / "devon.yaml")
+    reference = reference_for(devon, 0.6)
+    published = {start.year: rate for start, _, rate in reference.actual["on_time_rate"]}
+    assert published == {year: h.plans_issued_within_20_weeks / h.plans_issued for year, h in devon.history.items()}
+    assert published[2022] == pytest.approx(106 / 897)
+    assert [p[2] for p in reference.actual["plans_in_force"]] == [
+        devon.history[y].plans_in_force_january for y in sorted(devon.history)
+    ]
+    experiment = load_results(reported.folder)
+    chart = next(c for c in charts_for(experiment.summary) if c.name == "on_time_rate")
+    paths = fan_chart(experiment.summary, chart, "base", tmp_path / "fan", reference)
+    svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
+    assert 'id="target"' in svg and 'id="actual"' in svg and "target (60.0%)" in svg
+
+
+def _pango() -> bool:
+    try:
+        import weasyprint  # noqa: F401
+    except OSError:
+        return False
+    return True
+
+
+@pytest.mark.skipif(not _pango(), reason="WeasyPrint needs the system's Pango (.ci/run installs it)")
+def test_report_prints_to_a_pdf_with_its_sections_on_their_own_pages(reported):
+    """`sendsim report DIR --pdf`: an A4 PDF whose every section marked to start a page does, and
+    whose pages are numbered 'page k of n' to the last."""
+    import pypdf
+
+    result = _run_cli("report", reported.folder, "--pdf")
+    assert result.exit_code == 0, result.output
+    pdf = pypdf.PdfReader(reported.folder / "report.pdf")
+    texts = [page.extract_text() for page in pdf.pages]
+    n = len(texts)
+    width, height = (float(x) for x in pdf.pages[0].mediabox.upper_right)
+    assert (round(width / 72 * 25.4), round(height / 72 * 25.4)) == (210, 297)  # A4, in mm
+    sections = [h.text for h in _body(reported).iter("h2") if "page" in h.classes()]
+    assert sections == ["Key figures by calendar year", "Charts", "Assumptions"]
+    starts = [next(k for k, text in enumerate(texts) if text.lstrip().startswith(s)) for s in sections]
+    assert starts == sorted(starts) and starts[0] > 0
+    charts = len(list(_body(reported).iter("img")))
+    assert n >= starts[-1] + 2 and n > charts // 2  # charts print two or three to a page, at most
+    assert all(f"page {k} of {n}" in text for k, text in enumerate(texts, 1))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -162,6 +163,9 @@ def write_experiment(experiment: ExperimentResults, out_dir: str | Path) -> Path
         experiment.kpis.to_csv(staging / "kpis.csv", index=False)
         experiment.differences.to_csv(staging / "differences.csv", index=False)
         (staging / "config.yaml").write_text(dump_config(experiment.config), encoding="utf-8")
+        source = experiment.provenance.get("config")
+        if source and Path(source).is_file():  # the file as written, comments (its sources) and all
+            shutil.copyfile(source, staging / "config-source.yaml")
         (staging / "provenance.json").write_text(json.dumps(experiment.provenance, indent=2) + "\n", encoding="utf-8")
     return out_dir
 
