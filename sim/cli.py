@@ -583,7 +583,8 @@ def init(la_name, sen2_dir, year, out_path, force, allow_defaults) -> None:
             out.print(f"  - {escape(note)}", highlight=False)
     out.print(
         f"Written to [bold]{escape(out_path)}[/], with the published history up to {draft.year}. Next: "
-        f"sendsim calibrate {escape(out_path)}; then sendsim run on the calibrated file.",
+        f"sendsim calibrate {escape(out_path)}; then sendsim compare on the calibrated file, with the starter "
+        f"plans it holds ({', '.join(draft.raw['scenarios'])}) or your own.",
         highlight=False,
     )
 

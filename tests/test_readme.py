@@ -61,6 +61,7 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path):
     assert (results / "example-morris" / "results.parquet").is_file()
     assert (results / "example-morris" / "sensitivity.html").is_file()
     assert (work / "configs" / "my-la.yaml").is_file() and (work / "configs" / "my-la-calibrated.yaml").is_file()
+    assert (results / "my-la-calibrated-compare" / "report.html").is_file()  # init's starter plans, compared
 
 
 def serves_its_page(args: list[str], work: Path) -> None:

@@ -331,6 +331,32 @@ def test_init_writes_a_config_that_validates_and_runs(sen2_dir, tmp_path):
     assert validated.exit_code == 0, validated.output
 
 
+def test_init_drafts_starter_plans_that_do_what_their_descriptions_say(sen2_dir, tmp_path):
+    """Three plans to edit, each commented as an example: add_posts raises the assessment team's
+    establishment by 2 FTE from April; cap_agency holds agency caseworkers at half the draft's cap
+    from July; starter_cohort brings 2 more caseworkers in in April than the base does."""
+    out = tmp_path / "devon.yaml"
+    assert _invoke("init", "--la", "devon", "--sen2", sen2_dir, "--year", 2021, "--out", out).exit_code == 0
+    config = load_config(out)
+    assert list(config.scenarios) == ["add_posts", "starter_cohort", "cap_agency"]
+    assert "NEEDS LOCAL INPUT" in out.read_text().split("scenarios:")[0].rsplit("\n\n", 1)[-1]
+    runs = {s: sim.run(out, months=12, scenario=s, cases=False) for s in (None, *config.scenarios)}
+    posts = runs["add_posts"].series("establishment_fte.assessment")
+    base_posts = runs[None].series("establishment_fte.assessment")
+    assert (posts - base_posts).tolist() == [0.0] * 3 + [2.0] * 9  # January-March, then April on
+    agency = runs["cap_agency"].series("fte_in_post.caseworker.agency")
+    cap = int(config.workforce.roles["caseworker"].agency_cap_fte // 2)  # half the drafted cap
+    assert config.scenarios["cap_agency"].actions[0].fte == cap and f"at {cap} FTE" in (
+        config.scenarios["cap_agency"].description
+    )
+    caps = runs["cap_agency"].series("agency_cap_fte.caseworker")
+    drafted = config.workforce.roles["caseworker"].agency_cap_fte
+    assert (caps.iloc[:6] == drafted).all() and (caps.iloc[6:] == cap).all() and (agency.iloc[7:] <= cap).all()
+    starters = runs["starter_cohort"].series("starters_fte.caseworker.permanent")
+    base_starters = runs[None].series("starters_fte.caseworker.permanent")
+    assert (starters - base_starters).iloc[:3].tolist() == [0.0] * 3 and starters.iloc[3] >= base_starters.iloc[3] + 2
+
+
 def test_init_defaults_to_the_latest_year(sen2_dir, tmp_path):
     out = tmp_path / "torbay.yaml"
     result = _invoke("init", "--la", "880", "--sen2", sen2_dir, "--out", out)

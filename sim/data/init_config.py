@@ -453,6 +453,7 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
             _group("educational_psychologist", "psychology", ep_staff, EP_CASEWORK_SHARE),
         ],
         "workforce": _workforce(agency_cap, assessment_staff, review_staff, ep_staff),
+        "scenarios": starter_scenarios(start, agency_cap),
         "history": _history(h, y),
     }
     header = [
@@ -509,6 +510,35 @@ def draft_config(sen2: Sen2, la_name: str, year: int | None = None, allow_defaul
             f"them cannot be right: {str(exc).split(': ', 1)[-1]}"
         ) from None
     return Draft(name, y, raw, text, from_data, needs, notes, target_ex)
+
+
+# The plans a planner starts from, to edit: their sizes and dates are examples, not advice.
+STARTER_POSTS = 2  # assessment caseworker posts added
+
+
+def starter_scenarios(start: dt.date, agency_cap: int) -> dict[str, dict[str, Any]]:
+    """Three plans to compare with the base (add posts, a cohort of starters, cap agency cover),
+    dated from the draft's start, so that `sendsim compare` has something to compare at once."""
+    april, july = dt.date(start.year, 4, 1), dt.date(start.year, 7, 1)
+    cap = agency_cap // 2
+    return {
+        "add_posts": {
+            "description": f"{STARTER_POSTS} more assessment caseworker posts from {april:%B %Y}, filled by "
+            "ordinary recruitment (an example: edit the count and the date).",
+            "actions": [{"date": april, "action": "establishment", "team": "assessment", "change_fte": STARTER_POSTS}],
+        },
+        "starter_cohort": {
+            "description": f"{STARTER_POSTS} assessment caseworkers start together in {april:%B %Y}, hired by a "
+            "campaign outside ordinary recruitment, above the posts until leavers make room "
+            "(an example: edit the count and the date).",
+            "actions": [{"date": april, "action": "cohort", "team": "assessment", "count": STARTER_POSTS}],
+        },
+        "cap_agency": {
+            "description": f"Cap agency caseworker cover at {cap} FTE, half the draft's cap, from {july:%B %Y} "
+            "(an example: edit the cap and the date).",
+            "actions": [{"date": july, "action": "agency_cap", "role": "caseworker", "fte": cap}],
+        },
+    }
 
 
 def _history(h: pd.DataFrame, y: int) -> dict[int, dict[str, float]]:
@@ -807,6 +837,16 @@ def _render(raw: dict[str, Any], header: list[str], why: dict[str, Any]) -> str:
             "NEEDS LOCAL INPUT: budgeted posts; drafted as the staff above",
         ),
     ]
+    out += [
+        "",
+        "# Starter plans to compare with the base (sendsim compare FILE --scenarios add_posts cap_agency):",
+        "# each adds its dated actions to the base above. Their sizes and dates are examples: replace them",
+        "# with the plans the service is weighing (NEEDS LOCAL INPUT).",
+        "scenarios:",
+    ]
+    for scenario, plan in raw["scenarios"].items():
+        out += [f"  {scenario}:", f"    description: {_flow(plan['description'])}", "    actions:"]
+        out += [f"      - {_flow(action)}" for action in plan["actions"]]
     out += [
         "",
         f"# Published figures up to {raw['start_date'].year - 1} (DfE SEN2), for `sendsim calibrate`: each year's",
