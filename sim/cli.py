@@ -472,21 +472,26 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
 )
 @click.option("--pdf", is_flag=True, help="Also print the report to an A4 PDF beside the HTML file (report.pdf).")
 def report(results_dir, report_path, pdf) -> None:
-    """Write a self-contained HTML report of the results in DIR (from run --reps or compare)."""
+    """Write a self-contained HTML report of the results in DIR (from run --reps, compare, or a run of
+    a national configuration)."""
+    from sim.outputs.national_report import is_national, write_national_report
     from sim.outputs.report import write_pdf, write_report
 
     folder = Path(results_dir)
-    if not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists():
+    national = is_national(folder)
+    if not national and (not (folder / "results.parquet").exists() or not (folder / "provenance.json").exists()):
         err.print(
-            f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare` or `sendsim run --reps`, "
-            "with results.parquet and provenance.json",
+            f"[bold red]error:[/] {folder}: expected the folder of `sendsim compare`, `sendsim run --reps` "
+            "(results.parquet and provenance.json) or a national run (metrics.parquet, authorities.parquet "
+            "and provenance.json)",
             highlight=False,
         )
         sys.exit(2)
     _or_exit(check_writable, Path(report_path) if report_path else folder / "report.html", False)
     _or_exit(check_writable, folder / "plots", True)
     with err.status("Drawing charts and writing the report…"):
-        path = _or_exit(write_report, folder, report_path)  # results whose configuration no longer validates
+        # results whose configuration no longer validates are refused by name
+        path = _or_exit(write_national_report if national else write_report, folder, report_path)
     out.print(f"Report written to [bold]{path}[/]")
     if pdf:
         _or_exit(check_writable, path.with_suffix(".pdf"), False)

@@ -349,3 +349,31 @@ def test_the_shipped_england_is_every_authority_calibrated_from_its_census():
     assert all(c.uncertainty is not None and max(c.history) == 2022 for _, c in services)
     plans = sum(c.initial_state.plans_in_force for _, c in services)
     assert 500_000 <= plans <= 517_048
+
+
+def test_a_national_run_is_reported_with_its_totals_and_its_authorities_ranked(national_path, tmp_path):
+    """`sendsim report` on a national run's folder: England's yearly figures as the national metrics
+    make them, every authority ranked by its on-time rate (best first), and the national charts."""
+    from sim.outputs.national_report import authority_ranking
+    from sim.outputs.summary import yearly_table
+
+    out = tmp_path / "england"
+    ran = CliRunner().invoke(main, ["run", str(national_path), "--months", "13", "--jobs", "1", "--out", str(out)])
+    assert ran.exit_code == 0, ran.output
+    result = CliRunner().invoke(main, ["report", str(out)])
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    national = yearly_table(pd.read_parquet(out / "metrics.parquet")[["month", "metric", "value"]])
+    assert list(national.index) == [2023, 2024]
+    assert f"<td>{national['on_time_rate'][2023]:.1%}</td>" in page
+    assert f"<td>{national['plans_issued'][2023]:,.0f}</td>" in page
+    ranking = authority_ranking(pd.read_parquet(out / "authorities.parquet"))
+    assert sorted(ranking["authority"]) == ["Large", "Middle", "Small"] and (ranking["year"] == 2024).all()
+    assert ranking["on_time_rate"].is_monotonic_decreasing
+    rows = [page.index(f"<td>{r}</td><td>{a}</td>") for r, a in zip(ranking["rank"], ranking["authority"])]
+    assert rows == sorted(rows)  # in rank order on the page
+    assert page.count("<img") == 4 and "no range of outcomes" in page
+    assert sorted(p.name for p in (out / "plots").iterdir()) == [
+        "national_assessments_open_over_30_weeks.png", "national_on_time_rate.png", "national_plans_in_force.png",
+        "national_reviews_overdue.png",
+    ]  # fmt: skip

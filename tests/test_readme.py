@@ -57,6 +57,7 @@ def test_every_readme_command_runs_as_written_in_order(tmp_path):
     for folder in ("example", "devon-what-if", "devon-compare", "devon-reps", "devon-precision", "england"):
         assert (results / folder / "provenance.json").is_file(), folder
     assert (results / "devon-compare" / "report.html").is_file()
+    assert (results / "england" / "report.html").is_file()
     assert (results / "devon-compare" / "report.pdf").read_bytes().startswith(b"%PDF")
     assert (results / "example-morris" / "results.parquet").is_file()
     assert (results / "example-morris" / "sensitivity.html").is_file()

@@ -319,7 +319,7 @@ def _assumptions(out_dir: Path, config) -> list[str]:
     ]
 
 
-def _figure(path: Path, caption: str) -> str:
+def embed_figure(path: Path, caption: str) -> str:
     data = base64.b64encode(path.read_bytes()).decode("ascii")
     return (
         f"<figure><img alt='{html.escape(caption)}' src='data:image/png;base64,{data}'>"
@@ -391,11 +391,11 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
     for chart in charts:
         if len(scenarios) > 1:
             parts.append(
-                _figure(pngs[f"compare_{chart.name}"], f"{chart.title}: all plans (median and middle 50% of runs)")
+                embed_figure(pngs[f"compare_{chart.name}"], f"{chart.title}: all plans (median and middle 50% of runs)")
             )
         for scenario in scenarios:
             parts.append(
-                _figure(
+                embed_figure(
                     pngs[f"fan_{chart.name}_{scenario}"], f"{chart.title}: {scenario} (median, 50% and 90% of runs)"
                 )
             )

@@ -18,7 +18,7 @@ import pandas as pd
 from sim.files import write_atomic
 from sim.measures import FIGURES, format_value, unit
 from sim.outputs.plots import COLOURS, _save, plt
-from sim.outputs.report import STYLE, _figure
+from sim.outputs.report import STYLE, embed_figure
 from sim.outputs.sensitivity import analyse, describe_output, noise_share, point_means, sentence
 from sim.sweeps.design import unit_points
 from sim.sweeps.spec import Sweep
@@ -168,12 +168,12 @@ def write_sensitivity(folder: str | Path) -> Path:
         parts.append(_index_table(rows, method))
         if not rows.iloc[:, 2:].isna().all().all():
             shown = index_chart(output, rows, method, plots / f"indices_{i}")
-            parts.append(_figure(shown[0], f"Indices of {describe_output(output)}, with 95% intervals"))
+            parts.append(embed_figure(shown[0], f"Indices of {describe_output(output)}, with 95% intervals"))
             if method == "morris":
                 shown = mu_sigma_chart(output, rows, plots / f"mu_sigma_{i}")
-                parts.append(_figure(shown[0], f"μ* against σ for {describe_output(output)}"))
+                parts.append(embed_figure(shown[0], f"μ* against σ for {describe_output(output)}"))
         shown = tornado(sweep, table, output, unit_x, plots / f"tornado_{i}")
-        parts.append(_figure(shown[0], f"Tornado chart of {describe_output(output)}"))
+        parts.append(embed_figure(shown[0], f"Tornado chart of {describe_output(output)}"))
     provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
     parts.append(f"<h2>How these numbers were made</h2><pre>{html.escape(json.dumps(provenance, indent=2))}</pre>")
     document = (
