@@ -373,8 +373,23 @@ def _load_national(config_file: str):
     return _or_exit(load_national, config_file)
 
 
+def _counted_columns(unit: str) -> tuple:
+    """A progress bar's columns for a job of countable parts: done of all, elapsed, and the ETA."""
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    return (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn(f"{unit} · elapsed"),
+        TimeElapsedColumn(),
+        TextColumn("· ETA"),
+        TimeRemainingColumn(),
+    )
+
+
 def _national(config_file, seed, months, jobs, out_dir, resume, force) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
     from sim.experiments.national import national_job, run_national, write_national
 
@@ -382,7 +397,7 @@ def _national(config_file, seed, months, jobs, out_dir, resume, force) -> None:
     out_dir = Path(out_dir or Path("results") / Path(config_file).stem)
     _fresh(out_dir, force)
     staging = _staging(out_dir, national_job(model, seed, months), resume)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = _counted_columns("authorities")
     with (
         _interruptible(staging, len(model.authorities), "authorities"),
         Progress(*columns, console=err, transient=True) as bar,
@@ -400,7 +415,7 @@ def _national(config_file, seed, months, jobs, out_dir, resume, force) -> None:
 
 
 def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_dir, precision, max_reps, resume) -> None:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress
 
     from sim.experiments.experiment import provenance_for, replication_job, run_experiment, summarise, write_experiment
     from sim.experiments.precision import relative_half_widths, run_to_precision
@@ -410,7 +425,8 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
     seed = config.seed if seed is None else seed
     names = [BASE, *[s for s in scenarios if s != BASE]]
     staging = _staging(out_dir, replication_job(config, seed, months), resume)
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    # to a precision, the bar counts up to --max-reps, so its ETA is the longest the job can take
+    columns = _counted_columns("runs" if precision is None else "runs at most")
     total = len(names) * (reps if precision is None else max_reps)
     with _interruptible(staging, total, "replications"), Progress(*columns, console=err, transient=True) as bar:
         task = bar.add_task(f"Simulating {len(names)} scenario(s)", total=total)
