@@ -842,21 +842,69 @@ def _describe(error: ErrorDetails) -> str:
     return f"  {path or '(top level)'}: {msg}"
 
 
+# What names a staff group in a dotted path, with the schema's defaults for a group that omits one:
+# `staff.assessment.agency.count` is the assessment team's agency group (its role is implied).
+GROUP_NAMES = {"team": None, "contract": "permanent", "role": "caseworker"}
+
+
+def _named_item(items: list, keys: list[str], dotted: str) -> tuple[Any, int]:
+    """The one element of a list of groups that the leading `keys` name (a team, then a contract or
+    a role), and how many keys named it; a name that fits none, or several, is refused with the
+    groups there are."""
+
+    def names(item: Any) -> set[str]:
+        return {str(item.get(k, d)) for k, d in GROUP_NAMES.items()} if isinstance(item, dict) else set()
+
+    matched, used = list(range(len(items))), 0
+    # each key narrows the groups until one is left; a key that fits none of them ends the names
+    while used < len(keys) and (used == 0 or len(matched) > 1):
+        narrower = [i for i in matched if keys[used] in names(items[i])]
+        if not narrower:
+            break
+        matched, used = narrower, used + 1
+    if used and len(matched) == 1:
+        return items[matched[0]], used
+    described = "; ".join(
+        f"{'.'.join(str(items[i].get(k, d)) for k, d in GROUP_NAMES.items())} (position {i})"
+        for i in (matched if used else range(len(items)))
+        if isinstance(items[i], dict)
+    )
+    what = "several groups" if used else "no group"
+    raise ValueError(
+        f"{dotted}: {'.'.join(keys[: max(used, 1)])!r} names {what}; expected a team, then a contract or "
+        f"role, that names one (team.contract.role of each: {described}), or the group's position"
+    )
+
+
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Set dotted keys (``plans.outcomes.amend``) in a raw configuration mapping."""
+    """Set dotted keys (``plans.outcomes.amend``) in a raw configuration mapping. An element of a
+    list is reached by its position (``staff.0.count``) or by the names of its group
+    (``staff.review.agency.count``: the review team's agency staff)."""
     for dotted, value in overrides.items():
-        node = raw
-        *parents, leaf = dotted.split(".")
+        node: Any = raw
+        keys = dotted.split(".")
         try:
-            for key in parents:
+            k = 0
+            while k < len(keys) - 1:
+                key = keys[k]
+                if isinstance(node, list) and not key.isdigit():
+                    node, used = _named_item(node, keys[k:-1], dotted)
+                    k += used
+                    continue
                 node = node[int(key)] if isinstance(node, list) else node.setdefault(key, {})
+                k += 1
+            leaf = keys[-1]
             if isinstance(node, list):
                 node[int(leaf)] = value
             elif isinstance(node, dict):
                 node[leaf] = value
             else:
                 raise TypeError
-        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
+        except (KeyError, IndexError, TypeError, AttributeError):
+            raise ValueError(f"{dotted}: no such field to set (expected a dotted path to a field)") from None
+        except ValueError as exc:
+            if str(exc).startswith(f"{dotted}:"):
+                raise
             raise ValueError(f"{dotted}: no such field to set (expected a dotted path to a field)") from None
     return raw
 

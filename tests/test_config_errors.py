@@ -7,6 +7,7 @@ print no traceback, and write nothing.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -232,6 +233,46 @@ def test_bad_override_is_refused_without_a_traceback(example_path, tmp_path, set
     assert isinstance(result.exception, SystemExit), repr(result.exception)
     assert result.exit_code == 2, result.output
     assert squash(expected) in squash(result.output)
+    assert not out_dir.exists()
+
+
+DEVON = Path(__file__).resolve().parents[1] / "configs" / "devon.yaml"
+
+
+@pytest.fixture
+def devon_raw_for_overrides() -> dict:
+    return yaml.safe_load(DEVON.read_text())
+
+
+def test_a_staff_group_is_named_by_team_then_contract_or_role(devon_raw_for_overrides):
+    """`staff.review.agency.count` sets the same field as the review team's agency group's position;
+    a team alone, where it has several groups, is refused listing them with their positions."""
+    from sim.config import apply_overrides
+
+    by_position, by_name = copy.deepcopy(devon_raw_for_overrides), copy.deepcopy(devon_raw_for_overrides)
+    position = next(
+        i for i, g in enumerate(by_position["staff"]) if g.get("team") == "review" and g.get("contract") == "agency"
+    )
+    apply_overrides(by_position, {f"staff.{position}.count": 7})
+    apply_overrides(by_name, {"staff.review.agency.count": 7})
+    assert by_name == by_position and by_name != devon_raw_for_overrides
+    psychology = copy.deepcopy(devon_raw_for_overrides)
+    apply_overrides(psychology, {"staff.psychology.count": 30})  # the one group of its team
+    assert [g["count"] for g in psychology["staff"] if g["team"] == "psychology"] == [30]
+    with pytest.raises(ValueError, match=r"names several groups.*review\.permanent\.caseworker \(position \d+\)"):
+        apply_overrides(copy.deepcopy(devon_raw_for_overrides), {"staff.review.count": 7})
+    with pytest.raises(ValueError, match=r"'reveiw' names no group"):
+        apply_overrides(copy.deepcopy(devon_raw_for_overrides), {"staff.reveiw.agency.count": 7})
+
+
+def test_an_ambiguous_staff_name_on_the_command_line_exits_2(tmp_path):
+    out_dir = tmp_path / "out"
+    result = CliRunner().invoke(
+        main, ["run", str(DEVON), "--months", "1", "--out", str(out_dir), "--set", "staff.review.count=1"]
+    )
+    assert_no_exception(result)
+    assert result.exit_code == 2, result.output
+    assert squash("names several groups") in squash(result.output) and "position" in result.output
     assert not out_dir.exists()
 
 

@@ -369,7 +369,7 @@ def _without_a_column(path: Path) -> None:
     ("provenance.json", lambda p: p.write_text('{"seed": 1}'), "expected an object with the keys scenarios"),
     ("results.parquet", _without_a_column, "expected the columns value"),
     ("kpis.csv", _without_a_column, "expected the columns"),
-    ("results.parquet", Path.unlink, "expected the folder of `sendsim compare` or `sendsim run --reps`"),
+    ("results.parquet", Path.unlink, "expected the folder of `sendsim compare`, `sendsim run --reps`"),
     ("kpis.csv", Path.unlink, "missing from the results folder"),
 ])  # fmt: skip
 def test_a_damaged_results_folder_is_named_by_report(results_folder, tmp_path, name, damage, phrase):
