@@ -924,6 +924,44 @@ def assumptions_command(config_file) -> None:
     out.print(view)
 
 
+@main.command("levers")
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.argument("prefix", required=False, default="")
+@click.option("--scenario", help="List the values as this scenario of CONFIG sets them (default: the base).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (with each field's comment) instead of a table.")
+def levers_command(config_file, prefix, scenario, as_csv) -> None:
+    """List every number lever of CONFIG (or those whose path starts with PREFIX, e.g. `workforce`
+    or `staff.review`): its path for `--set`, value, unit and the range the schema accepts, and
+    whether a dated `set` may move it during a run."""
+    import csv
+
+    from sim.config import resolve_scenario
+    from sim.levers import levers
+    from sim.sweeps.assumptions import comments
+
+    config = _load(config_file)
+    if scenario:
+        config = _or_exit(resolve_scenario, config, scenario)
+    found = [lever for lever in levers(config, _or_exit(comments, config_file)) if lever.path.startswith(prefix)]
+    if not found:
+        _fail(f"{config_file}: no lever's path starts with {prefix!r}; expected a section such as demand or staff")
+    if as_csv:
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["path", "value", "unit", "accepts", "dated_set", "comment"])
+        for lever in found:
+            writer.writerow([lever.path, f"{lever.value:g}", lever.unit, lever.range, lever.settable, lever.help])
+        return
+    view = Table(title=f"{config_file}: {len(found)} levers", title_justify="left")
+    view.add_column("Lever (for --set)", overflow="fold")
+    view.add_column("Value", justify="right")
+    view.add_column("Unit")
+    view.add_column("Accepts")
+    view.add_column("Dated set")
+    for lever in found:
+        view.add_row(lever.path, f"{lever.value:,g}", lever.unit, lever.range, "yes" if lever.settable else "no")
+    out.print(view)
+
+
 @main.command("dashboard")
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 @click.option(

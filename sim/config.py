@@ -12,6 +12,7 @@ import datetime as dt
 import math
 import re
 import typing
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -21,12 +22,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
     StringConstraints,
     ValidationError,
     field_validator,
     model_validator,
 )
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, core_schema
 
 from sim.engine.distributions import Distribution
 from sim.files import ConfigError, read_yaml  # noqa: F401 - both are this module's interface too
@@ -106,20 +108,26 @@ Name = Annotated[str, StringConstraints(max_length=500), AfterValidator(_not_bla
 Slug = Annotated[str, AfterValidator(_slug)]
 
 
-def _distribution_at_most(limit: float, unit: str):
-    """A distribution whose parameters (its mean, or its highest value) are at most `limit` `unit`."""
+@dataclass(frozen=True)
+class AtMost:
+    """A distribution whose values (its mean, or its highest value; not its cv) are at most `limit`
+    `unit`: the check, and a bound `field_bounds` reads, as `le` is for a number."""
 
-    def check(dist):
-        if dist.largest > limit:
-            raise ValueError(f"expected {unit} of at most {limit:g}, got {dist.largest:g}")
+    limit: float
+    unit: str
+
+    def check(self, dist: Distribution) -> Distribution:
+        if dist.largest > self.limit:
+            raise ValueError(f"expected {self.unit} of at most {self.limit:g}, got {dist.largest:g}")
         return dist
 
-    return AfterValidator(check)
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self.check, handler(source))
 
 
-HoursDist = Annotated[Distribution, _distribution_at_most(MAX_HOURS_PER_STEP, "hours")]
-WeeksDist = Annotated[Distribution, _distribution_at_most(MAX_WEEKS, "weeks")]
-DaysDist = Annotated[Distribution, _distribution_at_most(MAX_DAYS, "days")]
+HoursDist = Annotated[Distribution, AtMost(MAX_HOURS_PER_STEP, "hours")]
+WeeksDist = Annotated[Distribution, AtMost(MAX_WEEKS, "weeks")]
+DaysDist = Annotated[Distribution, AtMost(MAX_DAYS, "days")]
 
 WORK_KINDS = ("assessments", "plans", "ep_advice")
 Role = Literal["caseworker", "educational_psychologist"]
@@ -725,24 +733,46 @@ def _lever(node: Any, keys: list[str], dotted: str, where: str) -> Any:
 
 def field_bounds(config: Config, dotted: str) -> tuple[float, float]:
     """The closed range a number field accepts (an open end a step inside it), from its schema:
-    a replication's draw of its parameters is kept inside it, as the file's value is."""
-    import annotated_types as at
+    a replication's draw of its parameters is kept inside it, as the file's value is. The path
+    goes through models, dictionaries and lists by position (`staff.4.count`)."""
     from pydantic.fields import FieldInfo
 
-    *parents, leaf = dotted.split(".")
     node: Any = config
     field: FieldInfo | None = None
-    for key in parents:
+    limit = math.inf  # a distribution's bound on its values
+    for key in dotted.split("."):
         if isinstance(node, BaseModel):
             field = type(node).model_fields[key]
-        node = node[key] if isinstance(node, dict) else getattr(node, key)
-    if isinstance(node, BaseModel):
-        field = type(node).model_fields[leaf]
-    elif isinstance(node, dict) and field is not None:  # a dictionary's value: its declared value type
-        field = FieldInfo.from_annotation(typing.get_args(field.annotation)[1])
+            node = getattr(node, key)
+        elif isinstance(node, (dict, list)) and field is not None:  # an item: its declared type's bounds
+            field = FieldInfo.from_annotation(typing.get_args(field.annotation)[-1])
+            node = node[int(key)] if isinstance(node, list) else node[key]
+        else:
+            raise KeyError(dotted)
+        limit = min([limit] + [bound.limit for bound in constraints(field) if isinstance(bound, AtMost)])
+    low, high = metadata_bounds(constraints(field))
+    return low, (high if dotted.endswith(".cv") else min(high, limit))
+
+
+def constraints(field: Any) -> list[Any]:
+    """A field's constraints, an optional field's (`CaseloadPerFte | None`) among them."""
+    from pydantic.fields import FieldInfo
+
+    if field is None:
+        return []
+    if field.metadata:
+        return list(field.metadata)
+    members = [a for a in typing.get_args(field.annotation) if a is not type(None)]
+    return list(FieldInfo.from_annotation(members[0]).metadata) if len(members) == 1 else []
+
+
+def metadata_bounds(metadata: list[Any]) -> tuple[float, float]:
+    """The closed range a field's constraints allow (an open end a step inside it)."""
+    import annotated_types as at
+
     low, high = -math.inf, math.inf
     # annotated_types types a bound only as comparable; the schema's bounds are all numbers
-    for bound in field.metadata if field is not None else []:
+    for bound in metadata:
         if isinstance(bound, at.Ge):
             low = max(low, float(typing.cast(float, bound.ge)))
         elif isinstance(bound, at.Gt):
