@@ -92,6 +92,7 @@ MONTHLY: tuple[Measure, ...] = (
     ),  # fmt: skip
     _stock("assessments_open", "Assessments open", "assessments"),
     _stock("assessments_open_at_start", "Assessments open at the start", "assessments"),
+    _stock("assessments_open_from_start", "Assessments open since before the start", "assessments"),
     _stock("assessments_open_over_20_weeks", "Open > 20 wks", "assessments"),
     _stock("assessments_open_over_30_weeks", "Open > 30 wks", "assessments"),
     _stock("assessments_open_over_52_weeks", "Open > 52 wks", "assessments"),

@@ -5,6 +5,7 @@ one self-contained, well-formed file with every chart, the KPIs, differences, as
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 import re
@@ -461,6 +462,20 @@ def test_the_on_time_charts_carry_the_target_and_the_published_past(reported, tm
     paths = fan_chart(experiment.summary, chart, "base", tmp_path / "fan", reference)
     svg = next(p for p in paths if p.suffix == ".svg").read_text(encoding="utf-8")
     assert 'id="target"' in svg and 'id="actual"' in svg and "target (60.0%)" in svg
+
+
+def test_the_charts_shade_the_months_the_run_settles_from_its_census(reported):
+    """The example starts with 90 open assessments: its charts shade the months until three in four
+    of them have ended (id 'settling' in the SVG), and the report says which months those are."""
+    from sim.outputs.settling import settling_months
+
+    months = settling_months(load_results(reported.folder).results, "base")
+    assert 0 < months < MONTHS
+    for name in ("fan_on_time_rate_base", "fan_reviews_overdue_base", "compare_on_time_rate"):
+        svg = (reported.folder / "plots" / f"{name}.svg").read_text(encoding="utf-8")
+        assert 'id="settling"' in svg and "settling from the starting census" in svg
+    last = dt.date(2023, months, 1)
+    assert f"January 2023 to {last:%B %Y} ({months} month" in reported.html
 
 
 def _pango() -> bool:

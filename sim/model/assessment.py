@@ -284,3 +284,5 @@ class AssessmentService:
         m.set("assessments_open", len(self.open))
         for weeks in (20, 30, 52):
             m.set(f"assessments_open_over_{weeks}_weeks", int(np.count_nonzero(age_weeks > weeks)))
+        # the census's cases (made before the run began) still open: how far the run has settled
+        m.set("assessments_open_from_start", int(np.count_nonzero(origins < 0)))

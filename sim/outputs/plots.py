@@ -4,7 +4,8 @@ Fan charts show the median month by month with the 50% and 90% bands across repl
 the spread of outcomes is as visible as the middle. Every chart has its units and dates. Where
 they are known, a chart also shows what the forecast is read against: the target on-time rate,
 and what was published for the years before the start (the configuration's history), so a
-reader sees how the forecast continues the past.
+reader sees how the forecast continues the past; and it shades the first months, while the run
+settles from its starting census (sim/outputs/settling.py).
 """
 
 from __future__ import annotations
@@ -44,6 +45,9 @@ class Reference:
     target_on_time_rate: float | None = None
     # chart metric -> the published past: (first day, last day, value) of each period
     actual: Mapping[str, tuple[tuple[dt.date, dt.date, float], ...]] = field(default_factory=dict)
+    # the months the forecast spends settling from its starting census (sim/outputs/settling.py):
+    # the first month, and the first month after them
+    settling: tuple[dt.date, dt.date] | None = None
 
 
 def reference_for(config, target_on_time_rate: float | None) -> Reference:
@@ -164,6 +168,11 @@ def _against(ax, chart: Chart, reference: Reference | None) -> None:
     """The target line and the published past, each labelled and with an id in the SVG."""
     if reference is None:
         return
+    if reference.settling is not None:
+        start, settled = (pd.Timestamp(day) for day in reference.settling)
+        ax.axvspan(
+            start, settled, color="#888", alpha=0.12, lw=0, label="settling from the starting census", gid="settling"
+        )
     if chart.percent and chart.metrics[0] == "on_time_rate" and reference.target_on_time_rate is not None:
         target = reference.target_on_time_rate
         ax.axhline(target, color="#b35900", lw=1.2, ls="--", label=f"target ({target:.1%})", gid="target")

@@ -10,6 +10,7 @@ assumptions with their sources and how the numbers were made.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
 import html
 import json
@@ -19,12 +20,14 @@ from pathlib import Path
 import pandas as pd
 
 from sim.config import ConfigError, dump_config
+from sim.engine.clock import add_months
 from sim.experiments.experiment import ExperimentResults, load_results
 from sim.files import write_atomic
 from sim.measures import ON_TIME, basis, label
 from sim.measures import format_value as _fmt
 from sim.outputs.plots import charts_for, make_plots, reference_for, with_derived
 from sim.outputs.ranking import rank_plans
+from sim.outputs.settling import settling_months
 from sim.outputs.summary import NATIONAL_ON_TIME_2022, yearly_by_rep
 
 # the yearly figures (sim/measures.py) the report's tables show, in this order
@@ -327,6 +330,18 @@ def embed_figure(path: Path, caption: str) -> str:
     )
 
 
+def _settling_note(months: int, start: dt.date, scenario: str) -> str:
+    last = add_months(start, months - 1)
+    return (
+        f"<p class='note'><b>Shaded grey</b>: {start:%B %Y} to {last:%B %Y} ({months} month"
+        f"{'s' if months != 1 else ''}), until three in four of the assessments open at the start had ended "
+        f"(the median run of {html.escape(scenario)}). The run begins from a census laid out by rules, every "
+        "open case placed at a stage by its age on the first day; until those cases have gone through, the "
+        "stocks they sit in (open assessments, caseloads, the EPs' work) show that layout as much as the "
+        f"service, so read trends from {add_months(start, months):%B %Y}.</p>"
+    )
+
+
 def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> Path:
     """Render the experiment in `out_dir` (plots into out_dir/plots) to one HTML file."""
     out_dir = Path(out_dir)
@@ -335,9 +350,12 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
     prov = experiment.provenance
     config = experiment.config
     target = prov.get("target_on_time_rate", NATIONAL_ON_TIME_2022)
-    plot_paths = make_plots(
-        experiment.summary, experiment.results, scenarios, out_dir / "plots", reference_for(config, target)
-    )
+    settling = settling_months(experiment.results, scenarios[0])
+    start = pd.Timestamp(experiment.results["month"].min()).date()  # the first month reported
+    reference = reference_for(config, target)
+    if settling:
+        reference = dataclasses.replace(reference, settling=(start, add_months(start, settling)))
+    plot_paths = make_plots(experiment.summary, experiment.results, scenarios, out_dir / "plots", reference)
     pngs = {p.stem: p for p in plot_paths if p.suffix == ".png"}
     charts = charts_for(with_derived(experiment.summary, experiment.results))
     yearly = yearly_by_rep(experiment.results)
@@ -388,6 +406,8 @@ def write_report(out_dir: str | Path, report_path: str | Path | None = None) -> 
         "(DfE's SEN2 for the years before the start), the on-time and plans-in-force charts show it in black, "
         "and the on-time charts the target as a dashed line.</p>"
     )
+    if settling:
+        parts.append(_settling_note(settling, start, scenarios[0]))
     for chart in charts:
         if len(scenarios) > 1:
             parts.append(
