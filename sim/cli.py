@@ -12,12 +12,12 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from sim.config import MAX_MONTHS, MAX_SEED, ConfigError, check_horizon, load_config, resolve_scenario
 from sim.files import check_writable, load_yaml, read_text, read_yaml, write_atomic
 from sim.measures import ON_TIME, label
-from sim.measures import format_value as _fmt
 
 err = Console(stderr=True, soft_wrap=True)  # messages are not broken mid-path
 out = Console()
@@ -300,7 +300,8 @@ def run_command(
     with err.status(f"Simulating {config.name} for {months or config.months} months…"):
         result = run(config, seed=seed, months=months, cases=not no_cases)
     write_result(result, out_dir, config_file)
-    out.print(_table(result.metrics, result.config.name))
+    for view in _table(result.metrics, result.config.name):
+        out.print(view)
     out.print(
         f"Seed {result.seed}; {result.events:,} events in {result.wall_seconds:.2f} s. Results in [bold]{out_dir}[/]"
     )
@@ -406,8 +407,8 @@ def _national(config_file, seed, months, jobs, out_dir, resume, force) -> None:
         result = run_national(model, seed, months, jobs, progress=lambda n: bar.advance(task, n), staging=staging)
     write_national(result, model, out_dir)
     staging.remove()
-    table = _table(result.metrics, result.name)
-    out.print(table)
+    for view in _table(result.metrics, result.name):
+        out.print(view)
     out.print(
         f"Seed {result.seed}; {len(model.authorities)} authorities, {result.events:,} events in "
         f"{result.wall_seconds:.1f} s on {result.jobs} process(es). Results in [bold]{out_dir}[/]"
@@ -467,9 +468,8 @@ def _experiment(config, config_file, scenarios, reps, seed, months, jobs, out_di
             )
     write_experiment(experiment, out_dir)
     staging.remove()
-    out.print(_kpi_view(experiment))
-    if len(names) > 1:
-        out.print(_difference_view(experiment))
+    for view in _kpi_view(experiment) + (_difference_view(experiment) if len(names) > 1 else []):
+        out.print(view, highlight=False)
     prov = experiment.provenance
     out.print(
         f"{prov['replications']} replications x {len(names)} scenario(s), seed {prov['seed']}, "
@@ -746,67 +746,59 @@ KPI_ROWS = (
 )
 
 
-def _kpi_view(experiment) -> Table:
+def _kpi_view(experiment) -> list[Any]:
+    """Each plan's yearly figures: the mean, and beneath it the range of 90% of runs."""
+    from sim.terminal import Row, with_range, year_tables
+
     kpis = experiment.kpis
     target = experiment.provenance.get("target_on_time_rate")
-    view = Table(
-        title=f"{experiment.config.name}: mean [90% of runs] by calendar year, "
-        f"{experiment.provenance['replications']} replications (the mean's confidence intervals "
-        "are in kpis.csv)",
-        title_justify="left",
-    )
-    view.add_column("Scenario")
-    view.add_column("Measure")
     years = sorted(kpis["year"].unique())
-    for year in years:
-        view.add_column(str(year), justify="right")
+    views: list[Any] = [
+        f"[bold]{escape(experiment.config.name)}[/]: the mean by calendar year and, beneath it, the range of "
+        f"90% of the {experiment.provenance['replications']} runs (the mean's confidence intervals are in kpis.csv)"
+    ]
     for scenario in experiment.scenarios:
         rows = kpis[kpis["scenario"] == scenario]
-        for measure in (*KPI_ROWS, "P(on time >= target)"):
-            cells = []
-            for year in years:
-                if measure.startswith("P("):
-                    hit = rows[(rows["year"] == year) & (rows["measure"] == ON_TIME)]
-                    cells.append("–" if hit.empty else f"{hit['p_reaches_target'].iloc[0]:.0%}")
-                    continue
-                hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
-                if hit.empty:
-                    cells.append("–")
-                    continue
-                r = hit.iloc[0]
-                # the range of outcomes, not the confidence interval of the mean
-                cells.append(f"{_fmt(measure, r['mean'])} [{_fmt(measure, r['p5'])}, {_fmt(measure, r['p95'])}]")
-            shown = label(measure) if not measure.startswith("P(") else f"P(on time ≥ {target:.1%})"
-            view.add_row(scenario if measure == KPI_ROWS[0] else "", shown, *cells)
-        view.add_section()
-    return view
-
-
-def _difference_view(experiment) -> Table:
-    diffs = experiment.differences
-    view = Table(title="Difference from the base, paired on common random numbers: mean [95% CI]", title_justify="left")
-    view.add_column("Scenario")
-    view.add_column("Measure")
-    years = sorted(diffs["year"].unique())
-    for year in years:
-        view.add_column(str(year), justify="right")
-    for scenario in [s for s in experiment.scenarios if s != "base"]:
-        rows = diffs[diffs["scenario"] == scenario]
+        lines = []
         for measure in KPI_ROWS:
             cells = []
             for year in years:
                 hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
-                if hit.empty:
-                    cells.append("–")
-                    continue
-                r = hit.iloc[0]
+                # the range of outcomes, not the confidence interval of the mean
+                r = hit.iloc[0] if not hit.empty else None
+                cells.append("–" if r is None else with_range(measure, r["mean"], r["p5"], r["p95"]))
+            lines.append(Row(label(measure), cells))
+        on_time = [rows[(rows["year"] == year) & (rows["measure"] == ON_TIME)] for year in years]
+        reached = ["–" if hit.empty else f"{hit['p_reaches_target'].iloc[0]:.0%}" for hit in on_time]
+        lines.append(Row(f"Runs at ≥ {target:.1%} on time", reached))
+        views += year_tables(scenario, [str(y) for y in years], lines, out.width)
+    return views
+
+
+def _difference_view(experiment) -> list[Any]:
+    """Each plan minus the base, paired run by run: the mean difference and beneath it its 95% CI."""
+    from sim.terminal import Row, with_range, year_tables
+
+    diffs = experiment.differences
+    years = sorted(diffs["year"].unique())
+    views: list[Any] = [
+        "[bold]Difference from the base[/], paired on common random numbers: the mean difference and, "
+        "beneath it, its 95% confidence interval"
+    ]
+    for scenario in [s for s in experiment.scenarios if s != "base"]:
+        rows = diffs[diffs["scenario"] == scenario]
+        lines = []
+        for measure in KPI_ROWS:
+            cells = []
+            for year in years:
+                hit = rows[(rows["year"] == year) & (rows["measure"] == measure)]
+                r = hit.iloc[0] if not hit.empty else None
                 cells.append(
-                    f"{_fmt(measure, r['difference'], signed=True)} "
-                    f"[{_fmt(measure, r['ci_low'], signed=True)}, {_fmt(measure, r['ci_high'], signed=True)}]"
+                    "–" if r is None else with_range(measure, r["difference"], r["ci_low"], r["ci_high"], signed=True)
                 )
-            view.add_row(scenario if measure == KPI_ROWS[0] else "", label(measure), *cells)
-        view.add_section()
-    return view
+            lines.append(Row(label(measure), cells))
+        views += year_tables(f"{scenario} − base", [str(y) for y in years], lines, out.width)
+    return views
 
 
 @main.command()
@@ -994,18 +986,15 @@ def dashboard_command(config_file, host, port, reps, months, seed, jobs, out_dir
     serve(config_file, host=host, port=port, reps=reps, months=months, seed=seed, jobs=jobs, out=out_dir)
 
 
-def _table(metrics, name: str) -> Table:
-    """Measures as rows and years as columns, so it fits a terminal however long the run."""
+def _table(metrics, name: str) -> list[Table]:
+    """Measures as rows and years as columns, split over tables where the years do not fit."""
     from sim.outputs.summary import yearly_table
+    from sim.terminal import Row, figure, year_tables
 
     table = yearly_table(metrics)
-    view = Table(title=f"{name}: by calendar year", title_justify="left")
-    view.add_column("Measure")
-    for year, row in table.iterrows():
-        view.add_column(str(year) if row["to"].startswith("Dec") else f"{year} (to {row['to']})", justify="right")
-    for measure in table.columns.drop("to"):
-        view.add_row(label(measure), *(_fmt(measure, v) for v in table[measure]))
-    return view
+    years = [str(year) if row["to"].startswith("Dec") else f"{year} (to {row['to']})" for year, row in table.iterrows()]
+    rows = [Row(label(m), [figure(m, v) for v in table[m]]) for m in table.columns.drop("to")]
+    return year_tables(f"{name}: by calendar year", years, rows, out.width)
 
 
 if __name__ == "__main__":  # pragma: no cover
