@@ -872,38 +872,60 @@ def _describe(error: ErrorDetails) -> str:
     return f"  {path or '(top level)'}: {msg}"
 
 
-# What names a staff group in a dotted path, with the schema's defaults for a group that omits one:
+# What names a staff group in a dotted path, with the schema's default where a group omits one:
 # `staff.assessment.agency.count` is the assessment team's agency group (its role is implied).
-GROUP_NAMES = {"team": None, "contract": "permanent", "role": "caseworker"}
+GROUP_NAMES = {
+    name: None if StaffGroup.model_fields[name].is_required() else StaffGroup.model_fields[name].default
+    for name in ("team", "contract", "role")
+}
+
+
+class GroupNameError(ValueError):
+    """A dotted path's names fit no staff group, or several."""
+
+
+def _names_of(item: Any) -> list[str]:
+    """A raw staff group's team, contract and role, the schema's defaults where it omits them."""
+    return [str(item.get(k, d)) for k, d in GROUP_NAMES.items()] if isinstance(item, dict) else []
 
 
 def _named_item(items: list, keys: list[str], dotted: str) -> tuple[Any, int]:
     """The one element of a list of groups that the leading `keys` name (a team, then a contract or
     a role), and how many keys named it; a name that fits none, or several, is refused with the
     groups there are."""
-
-    def names(item: Any) -> set[str]:
-        return {str(item.get(k, d)) for k, d in GROUP_NAMES.items()} if isinstance(item, dict) else set()
-
     matched, used = list(range(len(items))), 0
     # each key narrows the groups until one is left; a key that fits none of them ends the names
     while used < len(keys) and (used == 0 or len(matched) > 1):
-        narrower = [i for i in matched if keys[used] in names(items[i])]
+        narrower = [i for i in matched if keys[used] in _names_of(items[i])]
         if not narrower:
             break
         matched, used = narrower, used + 1
     if used and len(matched) == 1:
         return items[matched[0]], used
     described = "; ".join(
-        f"{'.'.join(str(items[i].get(k, d)) for k, d in GROUP_NAMES.items())} (position {i})"
+        f"{'.'.join(_names_of(items[i]))} (position {i})"
         for i in (matched if used else range(len(items)))
         if isinstance(items[i], dict)
     )
     what = "several groups" if used else "no group"
-    raise ValueError(
+    raise GroupNameError(
         f"{dotted}: {'.'.join(keys[: max(used, 1)])!r} names {what}; expected a team, then a contract or "
         f"role, that names one (team.contract.role of each: {described}), or the group's position"
     )
+
+
+def staff_group_name(staff: list[dict], index: int) -> str:
+    """The shortest name a dotted path resolves to `staff[index]` by (its team, then its contract,
+    then its role), or its position where no name tells it from the others."""
+    keys = _names_of(staff[index])
+    for used in range(1, len(keys) + 1):
+        try:
+            item, named_by = _named_item(staff, keys[:used], "")
+        except GroupNameError:
+            continue
+        if item is staff[index] and named_by == used:
+            return ".".join(keys[:used])
+    return str(index)
 
 
 def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -930,11 +952,9 @@ def apply_overrides(raw: dict[str, Any], overrides: dict[str, Any]) -> dict[str,
                 node[leaf] = value
             else:
                 raise TypeError
-        except (KeyError, IndexError, TypeError, AttributeError):
-            raise ValueError(f"{dotted}: no such field to set (expected a dotted path to a field)") from None
-        except ValueError as exc:
-            if str(exc).startswith(f"{dotted}:"):
-                raise
+        except GroupNameError:
+            raise
+        except (KeyError, IndexError, ValueError, TypeError, AttributeError):
             raise ValueError(f"{dotted}: no such field to set (expected a dotted path to a field)") from None
     return raw
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from sim.config import SETTABLE_SECTIONS, Config, StaffGroup, field_bounds
+from sim.config import SETTABLE_SECTIONS, Config, field_bounds, staff_group_name
 
 SECTIONS = ("demand", "assessment", "plans", "initial_state", "policy", "teams", "staff", "workforce")
 DISTRIBUTION_MEMBERS = {"mean", "cv", "low", "high", "mode", "value", "sd"}
@@ -94,20 +94,6 @@ def unit(path: str) -> str:
     return ""
 
 
-def group_name(staff: list[StaffGroup], index: int) -> str:
-    """The shortest name `--set` resolves to this staff group (its team, then contract, then role),
-    or its position where no name tells it from the others."""
-
-    def names(group: StaffGroup) -> set[str]:
-        return {group.team, group.contract, group.role}
-
-    keys = [staff[index].team, staff[index].contract, staff[index].role]
-    for used in range(1, len(keys) + 1):
-        if [i for i, group in enumerate(staff) if set(keys[:used]) <= names(group)] == [index]:
-            return ".".join(keys[:used])
-    return str(index)
-
-
 def _number(bound: float) -> str:
     return f"{round(bound, 9):,.12g}"  # an open end is a step inside a round number: shown as the number
 
@@ -128,13 +114,14 @@ def levers(config: Config, comments: dict[str, str] | None = None) -> list[Lever
     """Every number lever of `config`, section by section, with its help from `comments` (the
     configuration file's comment on each field's line, by dotted path)."""
     comments = comments or {}
+    staff = [group.model_dump() for group in config.staff]
     found = []
     for section in SECTIONS:
         for path, value in _numbers(getattr(config, section), section):
             low, high = field_bounds(config, path)
             if section == "staff":  # named as `--set` names it
                 _, position, rest = path.split(".", 2)
-                path = f"staff.{group_name(config.staff, int(position))}.{rest}"
+                path = f"staff.{staff_group_name(staff, int(position))}.{rest}"
             settable = section in SETTABLE_SECTIONS and (section != "teams" or path.endswith("caseload_cap_per_fte"))
             found.append(LeverField(path, value, unit(path), low, high, settable, comments.get(path, "")))
     return found
