@@ -206,7 +206,17 @@ def main() -> None:
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 def validate(config_file: str) -> None:
-    """Check a configuration or sweep file and say what is wrong with it."""
+    """Check a configuration, sweep or optimisation file and say what is wrong with it."""
+    if _is_optimisation(config_file):
+        from sim.optimise.spec import load_problem
+
+        problem = _or_exit(load_problem, config_file)
+        spec = problem.spec
+        out.print(
+            f"{config_file}: valid — the cheapest plan for {problem.config.name} meeting {spec.target.words()}: "
+            f"{len(spec.levers)} levers, {spec.search.trials} trials x {spec.search.replications} replications"
+        )
+        return
     if _is_sweep(config_file):
         from sim.sweeps.spec import load_sweep, point_count
 
@@ -359,6 +369,15 @@ def _is_sweep(config_file: str) -> bool:
     except ConfigError:
         return False  # the configuration's own reading says what is wrong
     return isinstance(raw, dict) and "design" in raw and "parameters" in raw
+
+
+def _is_optimisation(config_file: str) -> bool:
+    """An optimisation file names a target and levers; a configuration never does."""
+    try:
+        raw = read_yaml(config_file)
+    except ConfigError:
+        return False
+    return isinstance(raw, dict) and "target" in raw and "levers" in raw
 
 
 def _is_national(config_file: str) -> bool:
@@ -1071,6 +1090,11 @@ def optimise_command(plan_file, targets, probability, trials, reps, check_reps, 
             f"[bold]Not reached within the levers' bounds.[/] Closest: {describe_plan(problem, k.plan)}, "
             f"{k.met} of {k.runs} runs ({k.probability:.0%}, 95% interval {k.low:.0%} to {k.high:.0%})."
         )
+    from sim.optimise.study import too_few_runs
+
+    note = too_few_runs(spec.target.probability, spec.selection.replications, spec.selection.confidence)
+    if note:
+        out.print(f"[bold]Note:[/] {note} (--check-reps)")
     out.print(f"{len(study.trials)} trials, {study.runs} runs this session. Results in [bold]{out_dir}[/]")
 
 

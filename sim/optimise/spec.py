@@ -154,7 +154,7 @@ def check_problem(spec: OptimisationFile, config: Config, source: str, config_pa
     teams = sorted(config.teams)
     for i, condition in enumerate(spec.target.conditions):
         where = f"{source}: target.conditions[{i}]"
-        check_measure(condition.measure, teams, f"{where}.measure")
+        check_measure(condition.measure, teams, f"{where}.measure", condition.every_month)
         if not first.year <= condition.year <= last.year:
             raise ConfigError(
                 f"{where}.year: expected a year the runs report ({first:%B %Y} to {last:%B %Y}), got {condition.year}"

@@ -179,6 +179,9 @@ def optimise_headline(problem: Problem, choice: Choice, trials: list[Trial]) -> 
             f"{need:g} or more. Closest: {describe_plan(problem, k.plan)}, {k.probability:.0%} of {k.runs} runs "
             f"(95% interval {k.low:.0%} to {k.high:.0%})."
         )
+    note = too_few_runs(need, problem.spec.selection.replications, problem.spec.selection.confidence)
+    if note:
+        lines.append(note)
     best = best_feasible(problem, trials)
     if best is not None:
         lines.append(
@@ -190,6 +193,19 @@ def optimise_headline(problem: Problem, choice: Choice, trials: list[Trial]) -> 
         f"from its re-runs alone, is at least {need:g}."
     )
     return lines
+
+
+def too_few_runs(need: float, runs: int, confidence: float) -> str:
+    """A warning when even every run meeting the target could not show the probability asked."""
+    from sim.optimise.intervals import fewest_runs, wilson
+
+    fewest = fewest_runs(need, confidence)
+    if runs >= fewest:
+        return ""
+    return (
+        f"With {runs} runs a plan, even {runs} of {runs} meeting the target gives a lower bound of "
+        f"{wilson(runs, runs, confidence)[0]:.0%}: at least {fewest} runs are needed to show {need:g}."
+    )
 
 
 def optimise_sections(problem: Problem, trials: pd.DataFrame, checked: pd.DataFrame) -> list[str]:
@@ -370,6 +386,7 @@ def seek_sentence(problem: Problem, answer: Answer) -> str:
     need = problem.spec.target.probability
     runs = problem.spec.search.replications
     if answer.step is None:
+        note = too_few_runs(need, runs, problem.spec.selection.confidence)
         top = answer.points[lever.steps]
         sure = (
             "shown to fall short (its upper 95% bound is below it)"
@@ -379,7 +396,8 @@ def seek_sentence(problem: Problem, answer: Answer) -> str:
         return (
             f"Not reached within the bounds: at {name} {lever.shown(lever.steps)}, the most the lever allows, "
             f"{top.met} of {top.runs} runs met the target ({top.probability:.0%}; {need:g} asked), {sure}."
-        )
+        ) + (f" {note}" if note else "")
+    note = too_few_runs(need, runs, problem.spec.selection.confidence)
     p = answer.points[answer.step]
     assert answer.interval is not None
     low, high = (lever.shown(s) for s in answer.interval)
@@ -387,5 +405,5 @@ def seek_sentence(problem: Problem, answer: Answer) -> str:
         f"The smallest {name} that meets the target with probability {need:g}: {lever.shown(answer.step)} "
         f"({p.met} of {p.runs} runs on common random numbers, {p.probability:.0%}; 95% interval {p.low:.0%} to "
         f"{p.high:.0%}). With 95% confidence the smallest such value lies between {low} and {high} "
-        f"({runs} runs a value)."
+        f"({runs} runs a value)." + (f" {note}" if note else "")
     )

@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 
 from sim.config import ConfigError, Strict
 from sim.measures import BY_ID, FIGURES, unit
-from sim.outputs.summary import yearly_table
+from sim.outputs.summary import _monthly, wide, yearly_table
 
 
 class Condition(Strict):
@@ -25,6 +25,8 @@ class Condition(Strict):
     year: int = Field(ge=1900, le=2200)
     at_least: float | None = Field(None, allow_inf_nan=False)
     at_most: float | None = Field(None, allow_inf_nan=False)
+    # a year-end figure held in every month of the year ("through 2025"), not only at its end
+    every_month: bool = False
 
     @model_validator(mode="after")
     def _one_bound(self) -> Condition:
@@ -34,7 +36,7 @@ class Condition(Strict):
 
     @property
     def name(self) -> str:
-        return f"{self.measure}.{self.year}"
+        return f"{self.measure}.{self.year}" + (".every_month" if self.every_month else "")
 
     def holds(self, value: float) -> bool:
         if np.isnan(value):
@@ -44,7 +46,8 @@ class Condition(Strict):
     def words(self) -> str:
         bound, sign = (self.at_least, "≥") if self.at_least is not None else (self.at_most, "≤")
         shown = f"{bound:.0%}" if unit(self.measure.split(".")[0]) == "share" else f"{bound:,g}"
-        return f"{self.measure} in {self.year} {sign} {shown}"
+        when = f"in every month of {self.year}" if self.every_month else f"in {self.year}"
+        return f"{self.measure} {when} {sign} {shown}"
 
 
 class Target(Strict):
@@ -60,13 +63,19 @@ def rate_measures() -> dict[str, tuple[str, str]]:
     return {m.id: m.ratio_of for m in BY_ID.values() if m.ratio_of is not None and not m.year_to_date}
 
 
-def check_measure(measure: str, teams: list[str], where: str) -> None:
+def check_measure(measure: str, teams: list[str], where: str, every_month: bool = False) -> None:
     """A measure a condition may name, or ConfigError naming the field and what is expected."""
     figures = {f.id for f in FIGURES.values() if not f.per_team}
     per_team = {f"{f.id}.{team}" for f in FIGURES.values() if f.per_team for team in teams}
     allowed = figures | per_team | set(rate_measures())
     if measure not in allowed:
         raise ConfigError(f"{where}: expected a yearly figure or rate, one of {sorted(allowed)}, got {measure!r}")
+    if every_month:
+        stocks = {m for m in figures | per_team if FIGURES[m.split(".")[0]].over_months == "last"}
+        if measure not in stocks:
+            raise ConfigError(
+                f"{where}: every_month needs a month-end figure (a stock), one of {sorted(stocks)}, got {measure!r}"
+            )
 
 
 def condition_values(metrics: pd.DataFrame, conditions: list[Condition]) -> list[float]:
@@ -75,6 +84,9 @@ def condition_values(metrics: pd.DataFrame, conditions: list[Condition]) -> list
     rates = rate_measures()
     values = []
     for condition in conditions:
+        if condition.every_month:
+            values.append(_worst_month(metrics, condition))
+            continue
         if condition.measure in table.columns:
             column = table[condition.measure]
             values.append(float(column.get(condition.year, np.nan)))
@@ -87,21 +99,41 @@ def condition_values(metrics: pd.DataFrame, conditions: list[Condition]) -> list
     return values
 
 
-CONDITION = re.compile(r"^\s*([A-Za-z_][\w.]*?)\.(\d{4})\s*(>=|<=|≥|≤)\s*([-+]?[0-9][0-9_.,eE+-]*)(%?)\s*$")
+def _worst_month(metrics: pd.DataFrame, condition: Condition) -> float:
+    """A month-end figure's worst month of the year: the highest against at_most, the lowest against at_least."""
+    figure_id, _, team = condition.measure.partition(".")
+    figure = FIGURES[figure_id]
+    w = wide(metrics)
+    index = pd.DatetimeIndex(w.index)
+    if team:
+        column = figure.sources[0].removesuffix("*") + team
+        series = w[column].to_numpy(dtype=float) if column in w.columns else np.full(len(w), np.nan)
+    else:
+        series = _monthly(w, w.to_numpy(dtype=float), figure)[0]
+    year = series[np.asarray(index.year) == condition.year]
+    if len(year) == 0 or np.isnan(year).all():
+        return np.nan
+    return float(np.nanmax(year) if condition.at_most is not None else np.nanmin(year))
+
+
+CONDITION = re.compile(
+    r"^\s*([A-Za-z_][\w.]*?)\.(\d{4})(\.every_month)?\s*(>=|<=|≥|≤)\s*([-+]?[0-9][0-9_.,eE+-]*)(%?)\s*$"
+)
 
 
 def parse_condition(text: str, where: str = "--target") -> Condition:
-    """`on_time_rate.2025>=0.6` (or `>=60%`), `reviews_overdue.2025<=500`: a condition from the command line."""
+    """`on_time_rate.2025>=0.6` (or `>=60%`), `reviews_overdue.2025<=500`, and for a month-end figure
+    held all year, `caseload_per_fte_mean.assessment.2025.every_month<=55`: a condition from the command line."""
     match = CONDITION.match(text)
     if not match:
         raise ConfigError(
             f"{where} {text!r}: expected MEASURE.YEAR>=VALUE or MEASURE.YEAR<=VALUE, e.g. on_time_rate.2025>=0.6"
         )
-    measure, year, sign, number, percent = match.groups()
+    measure, year, every, sign, number, percent = match.groups()
     try:
         value = float(number.replace(",", "").replace("_", ""))
     except ValueError:
         raise ConfigError(f"{where} {text!r}: expected a number after {sign}, got {number!r}") from None
     value = value / 100 if percent else value
     bound = {"at_least": value} if sign in (">=", "≥") else {"at_most": value}
-    return Condition(measure=measure, year=int(year), **bound)
+    return Condition(measure=measure, year=int(year), every_month=bool(every), **bound)
