@@ -73,6 +73,6 @@ def pareto_chart(
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"£{v:.2f}m"))
     ax.set_ylim(-0.03, 1.03)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8, frameon=False)
+    ax.legend(loc="best", fontsize=8, framealpha=0.9)
     fig.suptitle("Cost against the probability of meeting the target", x=0.01, ha="left", fontsize=11)
     return _save(fig, stem)
