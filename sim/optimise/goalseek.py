@@ -41,6 +41,7 @@ class Answer:
     step: int | None = None  # the smallest value estimated to meet the target; None: none within the bounds
     interval: tuple[int, int] | None = None  # steps: the smallest value that meets lies in here
     top_shown_to_fail: bool = False  # unreached: even the top value's upper bound is under the probability
+    upper_shown: bool = True  # the interval's top is shown to meet (False: it is only the lever's bound)
 
     @property
     def reached(self) -> bool:
@@ -88,4 +89,5 @@ def bisect(problem: Problem, evaluator: Evaluator, progress: Callable[[Point], N
     while lower >= 0 and at(lower).high >= need:
         lower -= 1
     answer.interval = (lower + 1, upper)
+    answer.upper_shown = at(upper).low >= need
     return answer

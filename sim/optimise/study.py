@@ -404,6 +404,7 @@ def seek_sentence(problem: Problem, answer: Answer) -> str:
     return (
         f"The smallest {name} that meets the target with probability {need:g}: {lever.shown(answer.step)} "
         f"({p.met} of {p.runs} runs on common random numbers, {p.probability:.0%}; 95% interval {p.low:.0%} to "
-        f"{p.high:.0%}). With 95% confidence the smallest such value lies between {low} and {high} "
+        f"{p.high:.0%}). With 95% confidence the smallest such value lies between {low} and {high}"
+        f"{'' if answer.upper_shown else ' or above (no value within the bounds is shown to meet it: ' + high + ' is the bound)'} "
         f"({runs} runs a value)." + (f" {note}" if note else "")
     )
