@@ -23,6 +23,8 @@ _EXPORTS = {
     "run": ("sim.experiments.runner", "run"),
     "write_result": ("sim.experiments.runner", "write_result"),
     "sweep": ("sim.sweeps.sweep", "run_sweep"),
+    "optimise": ("sim.optimise.study", "optimise"),
+    "goal_seek": ("sim.optimise.study", "goal_seek"),
 }
 
 __all__ = [
@@ -30,9 +32,11 @@ __all__ = [
     "ConfigError",
     "Result",
     "compare",
+    "goal_seek",
     "load_config",
     "load_national",
     "load_results",
+    "optimise",
     "run",
     "run_national",
     "sweep",
@@ -44,6 +48,7 @@ if TYPE_CHECKING:  # what mypy and editors see: the same names, imported at once
     from sim.experiments.experiment import compare, load_results
     from sim.experiments.national import load_national, run_national
     from sim.experiments.runner import Result, run, write_result
+    from sim.optimise.study import goal_seek, optimise
     from sim.sweeps.sweep import run_sweep as sweep
 
 

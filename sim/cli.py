@@ -206,7 +206,17 @@ def main() -> None:
 @main.command()
 @click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
 def validate(config_file: str) -> None:
-    """Check a configuration or sweep file and say what is wrong with it."""
+    """Check a configuration, sweep or optimisation file and say what is wrong with it."""
+    if _is_optimisation(config_file):
+        from sim.optimise.spec import load_problem
+
+        problem = _or_exit(load_problem, config_file)
+        spec = problem.spec
+        out.print(
+            f"{config_file}: valid — the cheapest plan for {problem.config.name} meeting {spec.target.words()}: "
+            f"{len(spec.levers)} levers, {spec.search.trials} trials x {spec.search.replications} replications"
+        )
+        return
     if _is_sweep(config_file):
         from sim.sweeps.spec import load_sweep, point_count
 
@@ -360,6 +370,15 @@ def _is_sweep(config_file: str) -> bool:
     except ConfigError:
         return False  # the configuration's own reading says what is wrong
     return isinstance(raw, dict) and "design" in raw and "parameters" in raw
+
+
+def _is_optimisation(config_file: str) -> bool:
+    """An optimisation file names a target and levers; a configuration never does."""
+    try:
+        raw = read_yaml(config_file)
+    except ConfigError:
+        return False
+    return isinstance(raw, dict) and "target" in raw and "levers" in raw
 
 
 def _is_national(config_file: str) -> bool:
@@ -984,6 +1003,177 @@ def dashboard_command(config_file, host, port, reps, months, seed, jobs, out_dir
     _load(config_file)  # a file that does not validate is refused before a process starts
     _or_exit(check_writable, out_dir, True)
     serve(config_file, host=host, port=port, reps=reps, months=months, seed=seed, jobs=jobs, out=out_dir)
+
+
+SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="A running Dask scheduler, tcp://HOST:PORT (default: a local cluster started and stopped here).",
+)
+WORKERS_OPTION = click.option(
+    "--workers",
+    type=click.IntRange(0, MAX_JOBS),
+    default=None,
+    help="Worker processes of the local cluster (default: one per core; 0: in this process); ignored with --scheduler.",
+)
+TARGET_OPTION = click.option(
+    "--target",
+    "targets",
+    multiple=True,
+    metavar="MEASURE.YEAR>=VALUE",
+    help="A condition every run must meet, e.g. on_time_rate.2025>=0.6 or reviews_overdue.2025<=500 (repeat for more).",
+)
+PROBABILITY_OPTION = click.option(
+    "--probability",
+    type=float,
+    default=None,
+    help="The share of runs that must meet every condition (0 < p <= 1; goal-seek's default 0.8).",
+)
+
+
+def _study_progress(bar, task, started):
+    """The progress callback of a study: its phase and the best feasible plan so far in the description."""
+    words = {"search": "Trials", "check": "Re-running the best on fresh seeds", "seek": "Values run"}
+
+    def progress(phase: str, done: int, total: int, note: str) -> None:
+        if started and started[0] != phase:
+            bar.reset(task)
+        started[:] = [phase]
+        text = words[phase] + (f" · {note}" if note else "")
+        bar.update(task, completed=done, total=total, description=text)
+
+    return progress
+
+
+@main.command("optimise")
+@click.argument("plan_file", metavar="OPTIMISATION_FILE", type=click.Path(dir_okay=False))
+@TARGET_OPTION
+@PROBABILITY_OPTION
+@click.option(
+    "--trials", type=click.IntRange(1, 10_000), default=None, help="Trials of the search (default: the file's)."
+)
+@click.option("--reps", type=click.IntRange(1, 1_000), default=None, help="Runs of each trial (default: the file's).")
+@click.option(
+    "--check-reps", type=click.IntRange(2, 1_000), default=None, help="Runs of each candidate re-run on fresh seeds."
+)
+@click.option("--candidates", type=click.IntRange(1, 100), default=None, help="How many of the best trials are re-run.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the study (default: results/<file's name>).")  # fmt: skip
+@SCHEDULER_OPTION
+@WORKERS_OPTION
+@click.option(
+    "--resume", is_flag=True, help="Continue a study that was interrupted or killed: the same study, its trials kept."
+)
+@FORCE
+def optimise_command(plan_file, targets, probability, trials, reps, check_reps, candidates, out_dir, scheduler, workers,
+                     resume, force) -> None:  # fmt: skip
+    """The cheapest hiring plan that meets a target, over the levers of OPTIMISATION_FILE (TPE on Dask)."""
+    from rich.progress import Progress
+
+    from sim.optimise.spec import load_problem
+    from sim.optimise.study import describe_plan, optimise
+    from sim.optimise.targets import parse_condition
+
+    problem = _or_exit(load_problem, plan_file)
+    conditions = [_or_exit(parse_condition, t).model_dump(exclude_none=True) for t in targets] or None
+    problem = _or_exit(
+        lambda: problem.with_(
+            **{
+                "target.conditions": conditions,
+                "target.probability": probability,
+                "search.trials": trials,
+                "search.replications": reps,
+                "selection.replications": check_reps,
+                "selection.candidates": candidates,
+            }
+        )  # fmt: skip
+    )
+    out_dir = Path(out_dir) if out_dir else Path("results") / Path(plan_file).stem
+    _fresh(out_dir, force)
+    from sim.optimise.spec import job
+
+    staging = _staging(out_dir, job(problem), resume)
+    spec = problem.spec
+    with (
+        _interruptible(staging, spec.search.trials * spec.search.replications, "runs"),
+        Progress(*_counted_columns(""), console=err, transient=True) as bar,
+    ):
+        task = bar.add_task("Trials", total=spec.search.trials)
+        try:
+            announce = lambda line: err.print(f"Dask cluster: {line}", highlight=False)  # noqa: E731
+            study = optimise(problem, out_dir, scheduler, workers, resume, _study_progress(bar, task, ["search"]),
+                             announce, staging=staging)  # fmt: skip
+        except ConfigError as exc:  # a scheduler that cannot be reached
+            _fail(str(exc))
+    c = study.choice.chosen
+    out.print(f"Target: {spec.target.words()}.")
+    if c is not None:
+        out.print(
+            f"Recommended: {describe_plan(problem, c.plan)}: met the target in {c.met} of {c.runs} runs on fresh seeds "
+            f"({c.probability:.0%}, 95% interval {c.low:.0%} to {c.high:.0%}); mean cost £{c.cost:,.0f} over the horizon."
+        )
+        out.print(f"Written as scenario [bold]optimised[/] in [bold]{study.config_copy}[/] (sendsim compare runs it).")
+    else:
+        k = study.choice.closest
+        out.print(
+            f"[bold]Not reached within the levers' bounds.[/] Closest: {describe_plan(problem, k.plan)}, "
+            f"{k.met} of {k.runs} runs ({k.probability:.0%}, 95% interval {k.low:.0%} to {k.high:.0%})."
+        )
+    from sim.optimise.study import too_few_runs
+
+    note = too_few_runs(spec.target.probability, spec.selection.replications, spec.selection.confidence)
+    if note:
+        out.print(f"[bold]Note:[/] {note} (--check-reps)")
+    out.print(f"{len(study.trials)} trials, {study.runs} runs this session. Results in [bold]{out_dir}[/]")
+
+
+@main.command("goal-seek")
+@click.argument("config_file", metavar="CONFIG", type=click.Path(dir_okay=False))
+@click.option("--lever", required=True, metavar="NAME=LOW..HIGH[:STEP][@DATE]",
+              help="The lever, e.g. posts.assessment=0..20@2023-04-01 or staff.assessment.count=8..30.")  # fmt: skip
+@TARGET_OPTION
+@PROBABILITY_OPTION
+@click.option("--reps", type=click.IntRange(2, 1_000), default=20, show_default=True, help="Runs of each value.")
+@click.option("--months", type=MONTHS, default=None, help="Months to simulate (default: the config's).")
+@SEED_OPTION
+@click.option("--scenario", default="base", show_default=True, help="The scenario the lever is added to.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for the answer (default: results/<config>-goal-seek).")  # fmt: skip
+@SCHEDULER_OPTION
+@WORKERS_OPTION
+@click.option("--resume", is_flag=True, help="Continue an interrupted goal-seek: the values it ran are kept.")
+@FORCE
+def goal_seek_command(config_file, lever, targets, probability, reps, months, seed, scenario, out_dir, scheduler,
+                      workers, resume, force) -> None:  # fmt: skip
+    """The smallest value of one lever that meets the target, with its interval (bisection on common random numbers)."""
+    from rich.progress import Progress
+
+    from sim.optimise.spec import job
+    from sim.optimise.study import goal_problem, seek, seek_sentence
+
+    need = 0.8 if probability is None else probability
+    problem = _or_exit(lambda: goal_problem(config_file, lever, list(targets), need, reps, months, seed, scenario))
+    out_dir = Path(out_dir) if out_dir else Path("results") / f"{Path(config_file).stem}-goal-seek"
+    _fresh(out_dir, force)
+    staging = _staging(out_dir, job(problem), resume)
+    with (
+        _interruptible(staging, reps, "runs"),
+        Progress(*_counted_columns(""), console=err, transient=True) as bar,
+    ):
+        task = bar.add_task("Values run", total=None)
+        try:
+            announce = lambda line: err.print(f"Dask cluster: {line}", highlight=False)  # noqa: E731
+            result = seek(
+                problem, out_dir, scheduler, workers, resume, _study_progress(bar, task, []), announce, staging=staging
+            )
+        except ConfigError as exc:
+            _fail(str(exc))
+    out.print(f"Target: {problem.spec.target.words()}.")
+    out.print(seek_sentence(problem, result.answer))
+    if result.scenario is not None:
+        out.print(f"Written as a scenario in [bold]{result.config_copy}[/] (sendsim compare runs it).")
+    out.print(f"Results in [bold]{out_dir}[/]")
 
 
 def _table(metrics, name: str) -> list[Table]:

@@ -23,7 +23,9 @@ def _flow(mapping: dict) -> CommentedMap:
     return node
 
 
-def save_scenario(source: str | Path, copy: str | Path, name: str, scenario: Scenario) -> Path:
+def save_scenario(
+    source: str | Path, copy: str | Path, name: str, scenario: Scenario, comment: str = "saved from sendsim dashboard"
+) -> Path:
     """Add `scenario` as `name` to the configuration at `copy` (made from `source` on the first
     save), atomically; ValueError for a bad or taken name, and the copy is left as it was."""
     if not NAME.match(name):
@@ -44,7 +46,7 @@ def save_scenario(source: str | Path, copy: str | Path, name: str, scenario: Sce
     if scenario.actions:
         entry["actions"] = CommentedSeq([_flow(a.model_dump(exclude_none=True)) for a in scenario.actions])
     scenarios[name] = entry
-    scenarios.yaml_set_comment_before_after_key(name, before="saved from sendsim dashboard", indent=2)
+    scenarios.yaml_set_comment_before_after_key(name, before=comment, indent=2)
     text = io.StringIO()
     yaml.dump(document, text)
     copy.parent.mkdir(parents=True, exist_ok=True)
