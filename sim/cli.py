@@ -1059,7 +1059,7 @@ def _study_progress(bar, task, started):
 )
 @click.option("--candidates", type=click.IntRange(1, 100), default=None, help="How many of the best trials are re-run.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for the study (default: results/<file's name>).")  # fmt: skip
+              help="Folder for the study (default: results/<file's name>-optimise).")  # fmt: skip
 @SCHEDULER_OPTION
 @WORKERS_OPTION
 @click.option(
@@ -1089,7 +1089,7 @@ def optimise_command(plan_file, targets, probability, trials, reps, check_reps, 
             }
         )  # fmt: skip
     )
-    out_dir = Path(out_dir) if out_dir else Path("results") / Path(plan_file).stem
+    out_dir = Path(out_dir) if out_dir else Path("results") / f"{Path(plan_file).stem}-optimise"
     _fresh(out_dir, force)
     from sim.optimise.spec import job
 

@@ -56,7 +56,10 @@ def connect(scheduler: str | None = None, workers: int | None = None) -> Iterato
             # the scheduler's HTTP server (health, metrics; the dashboard with bokeh) always starts: on a
             # free port, so that two clusters on one machine do not contend for 8787
             dashboard_address="127.0.0.1:0",
-            silence_logs=logging.ERROR,
+            # a task's failure comes back to the client through its future; what the workers log
+            # themselves is the cluster's housekeeping, and at shutdown (a finished sweep, Ctrl-C or
+            # SIGTERM) a worker whose scheduler has already gone logs a heartbeat traceback at ERROR
+            silence_logs=logging.CRITICAL,
         )
     try:
         with Client(cluster) as client:
