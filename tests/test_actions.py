@@ -31,6 +31,7 @@ KINDS = {
     "cohort": ({"action": "cohort", "team": "assessment", "count": 3}, {}),
     "agency_cap": ({"action": "agency_cap", "role": "caseworker", "fte": 0}, {}),
     "agency_conversion": ({"action": "agency_conversion", "rate_per_month": 1.0}, NO_RECRUITMENT),
+    "agency_conversion_while_recruiting": ({"action": "agency_conversion", "rate_per_month": 1.0}, {}),
     "caseload_cap": ({"action": "caseload_cap", "team": "assessment", "per_fte": 5}, {}),
     "merge_teams": ({"action": "merge_teams", "teams": ["assessment", "review"], "into": "casework"}, {}),
     "set_demand": ({"action": "set", "parameter": "demand.requests_per_month", "value": 200}, {}),
@@ -218,6 +219,20 @@ def test_agency_conversion_starts_at_the_first_month_start_on_or_after_its_date(
     assert w.loc[from_date[0], "conversions_fte.caseworker"] > 0
     converted = with_action.staff[with_action.staff["ended_by"] == "converted"]
     assert (converted["end_date"] >= pd.Timestamp(date)).all() and len(converted) > 0
+
+
+def test_agency_workers_convert_into_posts_being_advertised_and_their_campaigns_are_withdrawn(runs):
+    """With recruitment on, every vacant post is advertised: a conversion still takes the post an
+    agency worker covers (unless a starter has accepted it), and the post's campaign then ends with
+    no offer, so no post is filled twice."""
+    base, with_action = runs("agency_conversion_while_recruiting", MID)
+    w = wide(with_action.metrics)
+    assert w["conversions_fte.caseworker"].sum() > 0
+    withdrawn = [int(r.vacancies["withdrawn"].sum()) for r in (base, with_action)]
+    assert withdrawn[1] > withdrawn[0]
+    teams = [c.split(".", 1)[1] for c in w.columns if c.startswith("establishment_fte.")]
+    for team in teams:  # permanent staff never outnumber the posts (vacancies = posts - permanent in post)
+        assert (w[f"vacancies_fte.{team}"] >= -1e-9).all(), (team, w[f"vacancies_fte.{team}"].min())
 
 
 def test_a_caseload_cap_leaves_new_work_unallocated_from_its_date(runs):

@@ -269,6 +269,20 @@ class Workforce:
         staying = self._fte[(team.name, "permanent", True)]
         return self.establishment[team.name] - staying - self.pipeline[team.name]
 
+    def _unpromised_fte(self, name: str) -> float:
+        """Establishment with no permanent holder staying, and no starter accepted for it: a post
+        being advertised can still go to the agency worker covering it, and its campaign is then
+        withdrawn when it ends (`_campaign_ends`)."""
+        team = self.team(name)
+        accepted = sum(
+            v.fte
+            for v in self.vacancies
+            if v.accepted_day == v.accepted_day
+            and v.started_day != v.started_day
+            and self.team(v.team).name == team.name
+        )
+        return self.establishment[team.name] - self._fte[(team.name, "permanent", True)] - accepted
+
     def set_establishment(self, name: str, fte: float) -> None:
         team = self.team(name)
         self.establishment[team.name] = fte
@@ -393,7 +407,7 @@ class Workforce:
         for member in list(self.model.staff):
             if member.contract != "agency" or member.resigned:
                 continue
-            if self._conversion.random() < rate and self._unrecruited_fte(member.team) >= member.fte / 2:
+            if self._conversion.random() < rate and self._unpromised_fte(member.team) >= member.fte / 2:
                 self._accrue(member)
                 self._close_spell(member, "converted")
                 self._count(member, member.team, -1, staying=True)
