@@ -97,25 +97,14 @@ def test_calibrate_command_writes_a_config_that_validates(tmp_path, example_path
     history = tmp_path / "h.csv"
     history.write_text("period,requests_received,refusals\n2023,500,150\n")
     out = tmp_path / "calibrated.yaml"
-    result = CliRunner().invoke(
-        main,
-        [
-            "calibrate",
-            str(example_path),
-            "--history",
-            str(history),
-            "--params",
-            "assessment.refusal_probability",
-            "--reps",
-            "2",
-            "--max-evaluations",
-            "8",
-            "--jobs",
-            "1",
-            "--out",
-            str(out),
-        ],
-    )
+
+    def calibrate_file(config_path, out):
+        options = ["--params", "assessment.refusal_probability", "--reps", "2", "--max-evaluations", "8", "--jobs", "1"]
+        return CliRunner().invoke(
+            main, ["calibrate", str(config_path), "--history", str(history), *options, "--out", str(out)]
+        )
+
+    result = calibrate_file(example_path, out)
     assert result.exit_code == 0, result.output
     assert "Observed against simulated" in result.output and "assessment.refusal_probability" in result.output
     config = sim.load_config(out)
@@ -124,6 +113,14 @@ def test_calibrate_command_writes_a_config_that_validates(tmp_path, example_path
     assert text.startswith("# Calibrated by `sendsim calibrate`")
     assert config.calibration is not None and config.calibration.verdict in text
     assert config.uncertainty is not None and config.uncertainty.parameters == ["assessment.refusal_probability"]
+    # calibrated again, the file's header is the new fit's alone, and the author's comments stay once
+    again = tmp_path / "again.yaml"
+    assert calibrate_file(out, again).exit_code == 0
+    text_again = again.read_text()
+    assert text_again.count("# Calibrated by `sendsim calibrate`") == 1
+    assert text_again.count("runs in") == 1
+    first_comment = next(line for line in example_path.read_text().splitlines() if line.startswith("#"))
+    assert text_again.count(first_comment) == text.count(first_comment) == 1
 
 
 @pytest.mark.slow

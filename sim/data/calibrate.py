@@ -962,6 +962,19 @@ def calibrated_yaml(calibration: Calibration, source: str, original: str | None 
     return _write_into(original, config, header)
 
 
+HEADER_START = "# Calibrated by `sendsim calibrate`"
+
+
+def without_earlier_header(original: str) -> str:
+    """The configuration without the header of an earlier calibration, which this one replaces:
+    a file calibrated again says what its values are now, not every fit they have come from."""
+    if not original.startswith(HEADER_START):
+        return original
+    lines = original.splitlines(keepends=True)
+    end = next((i for i, line in enumerate(lines) if line.rstrip("\n") == "#"), None)
+    return original if end is None else "".join(lines[end + 1 :])
+
+
 def _write_into(original: str, config: Config, header: list[str]) -> str:
     import io
 
@@ -971,7 +984,7 @@ def _write_into(original: str, config: Config, header: list[str]) -> str:
     yaml = YAML()  # round trip: comments, order and layout kept
     yaml.width = 4096  # never fold a line the author wrote on one
     yaml.indent(mapping=2, sequence=4, offset=2)
-    document = yaml.load(original)
+    document = yaml.load(without_earlier_header(original))
     fitted = _rounded(config.model_dump(mode="json"))
     assert config.calibration is not None  # a calibrated configuration records its calibration
     changed = [*(config.uncertainty.parameters if config.uncertainty else []), *config.calibration.estimates]
