@@ -52,7 +52,7 @@ def test_every_lever_of_devon_has_a_unit_and_a_group_and_its_bounds_come_from_th
         if lever.kind == "number":
             assert lever.unit, lever.id
     fill = levers.by_id["recruitment.fill"]
-    assert (fill.low, fill.high, fill.default, fill.unit) == (0.0, 100.0, 35.0, "%")
+    assert (fill.low, fill.high, fill.default, fill.unit) == (0.0, 100.0, 20.0, "%")
     # a team's posts may be cut, but not below none
     assert levers.by_id["posts.assessment"].low == -14.0
     assert levers.by_id["policy.priority"].options == ("deadline", "oldest", "fifo", "triage")
@@ -155,7 +155,9 @@ def test_a_saved_scenario_goes_into_a_copy_of_the_file_with_its_comments(tmp_pat
     assert save_scenario(DEVON, copy, "five_posts", what_if) == copy
     text = copy.read_text()
     assert "# Calibrated by `sendsim calibrate`" in text  # the header kept
-    assert "# assumption: the Jan-Mar 2023 campaign produced 4 hires" in text  # and a line's comment
+    assert (
+        "# assumption, from 2022's vacancies (above); the Jan-Mar 2023 campaign produced 4 hires" in text
+    )  # and a line's comment
     assert "- {date: 2023-06-01, action: establishment, team: assessment, change_fte: 5.0}" in text
     saved = load_config(copy)
     assert saved.scenarios["five_posts"] == what_if
@@ -322,7 +324,7 @@ def test_the_app_serves_its_page_and_its_scripts_itself(app_session):
     assert b"cdn" not in page.data.lower()  # plotly.js and Dash's scripts come from the app, not a CDN
     layout = client.get("/_dash-layout").get_data(as_text=True)
     # each lever's help: the file's comment on its field and the values the schema allows
-    assert "the Jan-Mar 2023 campaign produced 4 hires against ~14 vacant FTE Allowed: 0 to 100%." in layout
+    assert "the Jan-Mar 2023 campaign produced 4 hires against ~14 vacant FTE (~0.29) Allowed: 0 to 100%." in layout
     assert "fill_17_posts: The 17 added posts are filled over 2023\\u002f24" in layout  # a preset (JSON escapes /)
 
 
