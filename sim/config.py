@@ -138,8 +138,10 @@ STAGES = ("decision", "advice", "draft_plan", "final_plan")
 
 
 class Strict(BaseModel):
-    # every float finite: an inf or NaN is never a figure a service has
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, validate_default=True, allow_inf_nan=False)
+    # every float finite: an inf or NaN is never a figure a service has. Frozen: a configuration is
+    # what was read, for the whole of a run; a lever changed is a validated copy (`replaced`; the
+    # model's levers during a run, sim/model/levers.py), never an assignment.
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
 
 
 class Demand(Strict):
@@ -788,15 +790,39 @@ def _is_number(node: Any) -> bool:
     return not isinstance(node, bool) and isinstance(node, (int, float))
 
 
+def replaced(config: Config, dotted: str, value: Any) -> Config:
+    """The configuration with the lever at a dotted path set to `value` (the same object
+    otherwise: it is frozen), checked as the file's value would be (`with_value`). The Config's own
+    checks across sections are not run again for a lever in a section: they would check every
+    dated action once more, and `check_horizon`, the one a lever can fail, is the caller's."""
+    section, *rest = dotted.split(".")
+    if not rest:
+        return with_value(config, [section], value)
+    return config.model_copy(update={section: with_value(getattr(config, section), rest, value)})
+
+
+def with_value(node: Any, keys: list[str], value: Any) -> Any:
+    """A copy of `node` (a model or a dictionary) with the field at the path `keys` set to `value`.
+
+    Each model on the way is validated with its new field, so the value meets the field's bounds
+    and the model's own checks (a distribution's, a dictionary of values as a whole) as a file's
+    would; only the new field is taken from that validation, so the other fields keep their very
+    values (a validator that rescales, as the seasonal profile's, is not run on them twice).
+    """
+    key, rest = keys[0], keys[1:]
+    if rest:
+        value = with_value(node[key] if isinstance(node, dict) else getattr(node, key), rest, value)
+    if isinstance(node, dict):
+        return {**node, key: value}
+    checked = type(node).model_validate({**dict(node), key: value})
+    return node.model_copy(update={key: getattr(checked, key)})
+
+
 def _check_value(config: Config, dotted: str, value: float, where: str) -> None:
     """Set the lever on a copy, so the value meets exactly the checks the file's would: the field's
-    bounds (validated on assignment, dictionaries of values as a whole) and the horizon's."""
-    from sim.model.actions import set_live
-
-    trial = config.model_copy(deep=True)
+    bounds (dictionaries of values as a whole) and the horizon's."""
     try:
-        set_live(trial, dotted, value)
-        check_horizon(trial)
+        check_horizon(replaced(config, dotted, value))
     except ValidationError as exc:
         raise _out_of_bounds(where, dotted, value, exc) from None
     except ValueError as exc:

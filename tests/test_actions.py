@@ -13,6 +13,7 @@ import signal
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
 import sim
 from sim.config import ConfigError, parse_config
@@ -528,3 +529,94 @@ def test_a_change_of_annual_leave_reaches_everyone_in_post_on_its_date(example_c
     # 60 days instead of 33 of 261 working days: about 12% less capacity for the same staff
     ratio = capacity(changed)[after].sum() / capacity(base)[after].sum()
     assert ratio < 0.93
+
+
+# --- the configuration is read-only during a run ------------------------------------------------------
+
+# every kind of action on its own date (the cap before the merge that ends its team), the levers a
+# `set` tells a component about, and drawn parameters that drift on the 1 January the run passes
+EVERY_KIND = [
+    {"date": f"2023-{month:02d}-{day:02d}", **action}
+    for (month, day), (action, _) in zip(
+        [(2, 1), (2, 14), (3, 1), (3, 20), (4, 1), (4, 17), (5, 1), (5, 9), (5, 23), (6, 1), (6, 12)],
+        [KINDS[k] for k in sorted(KINDS) if k != "merge_teams"]
+        + [({"action": "set", "parameter": "workforce.absence.annual_leave_days_per_year", "value": 40}, {})],
+    )
+] + [
+    {"date": "2023-06-20", "action": "set", "parameter": "workforce.establishment_fte.review", "value": 9},
+    {
+        "date": "2023-06-21",
+        "action": "set",
+        "parameter": "workforce.pressure.reference_caseload_per_fte.review",
+        "value": 90,
+    },
+    {"date": "2023-06-22", "action": "set", "parameter": "workforce.agency.conversion_rate_per_month", "value": 0.1},
+    {"date": "2023-06-23", "action": "set", "parameter": "teams.review.caseload_cap_per_fte", "value": 100},
+    {"date": "2023-07-01", "action": "merge_teams", "teams": ["assessment", "review"], "into": "casework"},
+    {"date": "2023-08-08", "action": "set", "parameter": "teams.casework.caseload_cap_per_fte", "value": 60},
+]
+DRAWN = {
+    "parameters": ["assessment.effort_scale", "policy.fast_track_share"],
+    "scales": ["log", "logit"],
+    "estimates": [1.1, 0.3],
+    "covariance": [[0.04, 0.0], [0.0, 0.25]],
+    "drift": [0.2, 0.5],
+    "drift_from": "2024-01-01",
+}
+
+
+@pytest.fixture
+def every_kind(make_variant):
+    return make_variant(
+        "example",
+        actions=EVERY_KIND,
+        scenarios={},
+        uncertainty=DRAWN,
+        **{"workforce.pressure.reference_caseload_per_fte": {"review": 60}},
+    )
+
+
+def test_a_run_with_every_kind_of_action_leaves_its_configuration_as_loaded(every_kind):
+    loaded = every_kind.model_dump()
+    model = Model(every_kind, seed=SEED, months=14)
+    model.run()
+    assert model.metrics.total("actions_applied") == len(EVERY_KIND)
+    assert model.config is every_kind and every_kind.model_dump() == loaded
+    # the levers moved, the configuration did not
+    assert model.levers.get("workforce.roles.caseworker.agency_cap_fte") == 0
+    assert every_kind.workforce.roles["caseworker"].agency_cap_fte == 2
+    assert model.levers.teams["casework"].caseload_cap_per_fte == 60
+    assert model.levers.assessment.effort_scale != model.parameters["assessment.effort_scale"]  # drifted
+
+
+def test_assigning_to_the_configuration_during_a_run_is_refused(every_kind):
+    model = Model(every_kind, seed=SEED, months=MONTHS)
+    refused = []
+
+    def meddle():
+        yield model.env.timeout(40)
+        for assign in (
+            lambda: setattr(model.config.workforce.roles["caseworker"], "agency_cap_fte", 5.0),
+            lambda: setattr(model.config.workforce.agency, "conversion_rate_per_month", 0.5),
+            lambda: setattr(model.config.teams["assessment"], "caseload_cap_per_fte", 5.0),
+            lambda: setattr(model.config.demand, "requests_per_month", 1.0),
+            lambda: setattr(model.config, "months", 3),
+        ):
+            with pytest.raises(ValidationError, match="frozen"):
+                assign()
+            refused.append(assign)
+
+    model.env.process(meddle())
+    model.run()
+    assert len(refused) == 5
+
+
+def test_a_lever_set_during_a_run_is_checked_against_the_schema(every_kind):
+    model = Model(every_kind, seed=SEED, months=MONTHS)
+    with pytest.raises(ValidationError):
+        model.levers.set("workforce.agency.conversion_rate_per_month", 1.5)
+    with pytest.raises(ValidationError):
+        model.levers.set("teams.review.caseload_cap_per_fte", 0)
+    with pytest.raises(KeyError):
+        model.levers.set("seed", 3)
+    assert model.levers.workforce.agency.conversion_rate_per_month == 0.0  # a refused value is not kept

@@ -13,12 +13,11 @@ import pytest
 import yaml
 
 import sim
-from sim.config import parse_config
+from sim.config import parse_config, replaced
 from sim.data.calibrate import CAPACITY, FAST_TRACK, build_windows, calibrate, history_rows
 from sim.data.init_config import CAPACITY_RESPONSE, FAST_TRACK_SHARE
 from sim.engine.priority import FastTrackQueue, WorkQueue, work_queue
 from sim.experiments.runner import simulate
-from sim.model.actions import set_live
 from sim.model.service import Model
 
 ROOT = Path(__file__).parents[1]
@@ -222,9 +221,9 @@ def test_calibration_recovers_known_capacity_and_fast_track_share():
         raw["history"] = figures
         windows = {w.year: w for w in build_windows(parse_config(raw), history_rows(_table(figures)))}
         for year, values in truth.items():
-            trial = windows[year].config.model_copy(deep=True)
+            trial = windows[year].config
             for path, value in values.items():
-                set_live(trial, path, value)
+                trial = replaced(trial, path, value)
             model = simulate(trial, 4242 + year, 12)
             issued = model.metrics.total("plans_issued")
             figures[year] = {
@@ -281,7 +280,7 @@ def test_each_replication_draws_its_parameters_and_a_seed_repeats_them():
     assert np.median(capacity) == pytest.approx(1.2, rel=0.05)
     assert np.std(np.log(capacity)) == pytest.approx(0.2, rel=0.2)
     assert Model(config, 7).parameters == draws[7]  # the seed fixes the draw
-    assert Model(config, 7).config.assessment.effort_scale == draws[7][CAPACITY]
+    assert Model(config, 7).levers.assessment.effort_scale == draws[7][CAPACITY]
 
 
 @pytest.mark.parametrize(

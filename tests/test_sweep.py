@@ -443,7 +443,7 @@ def test_a_lever_the_configuration_moves_during_the_run_is_refused(tmp_path):
 def test_a_worker_s_batch_is_each_run_s_yearly_figures_with_its_levers_set_in_process():
     """What a worker does, run here so that it is measured: the levers set on a copy, one
     replication each, only the figures asked for; with `monthly`, the monthly metrics too."""
-    from sim.config import load_config
+    from sim.config import load_config, replaced
     from sim.sweeps.task import Run, run_batch
 
     config = load_config(ROOT / "configs" / "example.yaml")
@@ -451,8 +451,7 @@ def test_a_worker_s_batch_is_each_run_s_yearly_figures_with_its_levers_set_in_pr
     outputs = [("requests_received", config.start_date.year), ("on_time_rate", config.start_date.year + 1)]
     table, monthly = run_batch(config, runs, 18, outputs, monthly=True)
     assert list(table.columns) == ["point", "rep", "output", "value"] and len(table) == 4
-    first = config.model_copy(deep=True)
-    first.demand.growth_per_year = 0.0
+    first = replaced(config, "demand.growth_per_year", 0.0)
     expected = yearly_table(run(first, seed=11, months=18, cases=False).metrics)
     year = config.start_date.year
     got = table[(table["point"] == 0) & (table["output"] == f"requests_received.{year}")]["value"].iloc[0]

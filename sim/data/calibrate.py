@@ -52,12 +52,20 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from sim.config import CalibrationRecord, Config, ConfigError, InputUncertainty, Scale, dump_config, parse_config
+from sim.config import (
+    CalibrationRecord,
+    Config,
+    ConfigError,
+    InputUncertainty,
+    Scale,
+    dump_config,
+    parse_config,
+    replaced,
+)
 from sim.data.estimate import open_assessments, withdrawal_share
 from sim.experiments.parallel import process_pool
 from sim.experiments.runner import run, simulate
 from sim.measures import over_a_period
-from sim.model.actions import set_live
 from sim.model.uncertainty import from_free, to_free
 
 
@@ -417,9 +425,9 @@ def build_windows(config: Config, history: pd.DataFrame) -> list[Window]:
 
 
 def _trial(config: Config, values: dict[str, float]) -> Config:
-    trial = config.model_copy(deep=True)
+    trial = config
     for path, value in values.items():
-        set_live(trial, path, float(value))
+        trial = replaced(trial, path, float(value))
     return trial
 
 

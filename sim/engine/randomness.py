@@ -29,13 +29,13 @@ class Streams:
         key = zlib.crc32(name.encode("utf-8"))
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=(key,))))
 
-    def sampler(self, section: str, holder: object, field: str) -> Sampler:
-        """Draws from the distribution at `holder.field` (stream "section.field"), following it
-        if a dated action replaces it."""
-        return Sampler(self.generator(f"{section}.{field}"), holder, field)
+    def sampler(self, levers: object, section: str, field: str) -> Sampler:
+        """Draws from the distribution at `levers.section.field` (stream "section.field"),
+        following it when a lever set replaces the section (sim/model/levers.py)."""
+        return Sampler(self.generator(f"{section}.{field}"), levers, section, field)
 
     def uniform(self, name: str) -> Sampler:
-        return Sampler(self.generator(name), None, None)
+        return Sampler(self.generator(name), None, "", "")
 
 
 class _StandardUniform:
@@ -47,20 +47,20 @@ class _StandardUniform:
 class Sampler:
     """Next value from a distribution, drawn a batch at a time: call it for one float."""
 
-    __slots__ = ("_rng", "_holder", "_field", "_dist", "_buffer")
+    __slots__ = ("_rng", "_levers", "_section", "_field", "_dist", "_buffer")
 
-    def __init__(self, rng: np.random.Generator, holder: object | None, field: str | None):
+    def __init__(self, rng: np.random.Generator, levers: object | None, section: str, field: str):
         self._rng = rng
-        self._holder = holder
+        self._levers = levers
+        self._section = section
         self._field = field
         self._dist: Distribution | _StandardUniform = _StandardUniform()
         self._buffer: list[float] = []
 
     def __call__(self) -> float:
-        if self._holder is not None:
-            assert self._field is not None  # a holder always comes with its field (Streams.sampler)
-            dist = getattr(self._holder, self._field)
-            if dist is not self._dist:  # first call, or a dated action changed the distribution
+        if self._levers is not None:
+            dist = getattr(getattr(self._levers, self._section), self._field)
+            if dist is not self._dist:  # first call, or a lever set changed the distribution
                 self._dist = dist
                 self._buffer = []
         if not self._buffer:

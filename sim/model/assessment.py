@@ -92,33 +92,37 @@ class AdviceRequest:
 
 
 class AssessmentService:
-    def __init__(self, model: Model, params: Assessment):
+    def __init__(self, model: Model):
         self.model = model
         self.env = model.env
-        self.params = params
+        self.levers = levers = model.levers
         self.team = model.team_for("assessments")
         self.ep_team = model.team_for("ep_advice")
         self.metrics = model.metrics
         streams = model.streams
         self._draw = {
             "exception": streams.uniform("assessment.exception"),
-            "exception_weeks": streams.sampler("assessment", params, "exception_delay_weeks"),
+            "exception_weeks": streams.sampler(levers, "assessment", "exception_delay_weeks"),
             "refusal": streams.uniform("assessment.refusal"),
             "withdrawal": streams.uniform("assessment.withdrawal"),
             "no_plan": streams.uniform("assessment.no_plan"),
-            "decision_hours": streams.sampler("assessment", params, "decision_hours"),
-            "ep_hours": streams.sampler("assessment", params, "ep_advice_hours"),
-            "other_weeks": streams.sampler("assessment", params, "other_advice_weeks"),
-            "draft_hours": streams.sampler("assessment", params, "draft_plan_hours"),
-            "final_hours": streams.sampler("assessment", params, "final_plan_hours"),
+            "decision_hours": streams.sampler(levers, "assessment", "decision_hours"),
+            "ep_hours": streams.sampler(levers, "assessment", "ep_advice_hours"),
+            "other_weeks": streams.sampler(levers, "assessment", "other_advice_weeks"),
+            "draft_hours": streams.sampler(levers, "assessment", "draft_plan_hours"),
+            "final_hours": streams.sampler(levers, "assessment", "final_plan_hours"),
             "fast_track": streams.uniform("assessment.fast_track"),
         }
-        self.policy = model.config.policy
         self.cases: list[Case] = []
         self.open: dict[int, Case] = {}
         self.advice_open: dict[int, AdviceRequest] = {}  # EP advice requested and not yet given
         self.advice_requests_total = 0  # EP advice requested since the start
         self.requests_received_total = 0  # requests received since the start
+
+    @property
+    def params(self) -> Assessment:
+        """Read when used, from the levers: a dated action may change any of them."""
+        return self.levers.assessment
 
     def _deadlines(self) -> Deadlines:
         """The statutory deadlines in force now, in days: a case keeps those of the day of its
@@ -146,7 +150,7 @@ class AssessmentService:
         case.other_advice_days = d["other_weeks"]() * DAYS_PER_WEEK + (exception_days if case.exception else 0.0)
         case.draft_hours = d["draft_hours"]()
         case.final_hours = d["final_hours"]()
-        case.fast = d["fast_track"]() < self.policy.fast_track_share
+        case.fast = d["fast_track"]() < self.levers.fast_track_share
         case.due = self._deadlines()
         self.cases.append(case)
         self.open[case.seq] = case

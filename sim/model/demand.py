@@ -9,6 +9,7 @@ piecewise-constant rate.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
@@ -16,24 +17,32 @@ import simpy
 from sim.config import Demand
 from sim.engine.clock import DAYS_PER_MONTH, Calendar
 
+if TYPE_CHECKING:
+    from sim.model.levers import Levers
+
 
 class RequestArrivals:
     def __init__(
         self,
         env: simpy.Environment,
         calendar: Calendar,
-        demand: Demand,
+        levers: Levers,
         rng: np.random.Generator,
         receive: Callable[[], None],
     ):
         self.env = env
         self.calendar = calendar
-        self.demand = demand
+        self.levers = levers
         self.rng = rng
         self.receive = receive
         self._month = 0
         self._generation = 0  # arrivals drawn under superseded levers carry an older generation
         env.process(self._months())
+
+    @property
+    def demand(self) -> Demand:
+        """Read when used, from the levers: a dated action may change the rate or the trend."""
+        return self.levers.demand
 
     def expected(self, month: int) -> float:
         """Expected requests in a month; requests_per_month is for a month of average length."""

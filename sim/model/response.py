@@ -30,6 +30,7 @@ from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 
 if TYPE_CHECKING:
     from sim.model.assessment import AssessmentService
+    from sim.model.levers import Levers
     from sim.model.metrics import MonthlyMetrics
     from sim.model.reviews import ReviewService
     from sim.model.teams import Team
@@ -41,14 +42,14 @@ KINDS = ("assessments", "ep_advice", "plans")
 class CapacityResponse:
     def __init__(
         self,
-        params: ResponseParams,
+        levers: Levers,
         assessments: AssessmentService,
         reviews: ReviewService,
         metrics: MonthlyMetrics,
         teams: dict[str, Team],
         requests_per_month: float,
     ):
-        self.params = params  # read live: a dated action may change the strength
+        self.levers = levers
         self.requests_per_month = requests_per_month
         self.assessments = assessments
         self.reviews = reviews
@@ -58,6 +59,11 @@ class CapacityResponse:
         self._totals = self._inflow_totals()
         self._inflow: dict[str, float] | None = None  # smoothed inflow a month, by kind of work
         self._last_length = 0.0  # days in the month just measured
+
+    @property
+    def params(self) -> ResponseParams:
+        """Read when used, from the levers: a dated action may change the strength."""
+        return self.levers.workforce.capacity_response
 
     def _inflow_totals(self) -> dict[str, int]:
         return {

@@ -51,17 +51,17 @@ class Plan:
 
 
 class ReviewService:
-    def __init__(self, model: Model, params: Plans):
+    def __init__(self, model: Model):
         self.model = model
         self.env = model.env
-        self.params = params
+        self.levers = levers = model.levers
         self.metrics = model.metrics
         self.team = model.team_for("plans")
         streams = model.streams
-        self._review_hours = streams.sampler("plans", params, "review_hours")
-        self._decision_hours = streams.sampler("plans", params, "review_decision_hours")
-        self._amendment_hours = streams.sampler("plans", params, "amendment_hours")
-        self._amendment_final_hours = streams.sampler("plans", params, "amendment_final_hours")
+        self._review_hours = streams.sampler(levers, "plans", "review_hours")
+        self._decision_hours = streams.sampler(levers, "plans", "review_decision_hours")
+        self._amendment_hours = streams.sampler(levers, "plans", "amendment_hours")
+        self._amendment_final_hours = streams.sampler(levers, "plans", "amendment_final_hours")
         self._outcome = streams.uniform("plans.review_outcome")
         self._ceasing = streams.generator("plans.ceasing")
         self._transfers = streams.generator("plans.transfers_in")
@@ -71,7 +71,11 @@ class ReviewService:
         self.reviews_released_total = 0  # reviews released to caseworkers since the start
         self.env.process(self._weekly_release())
 
-    # read when used, so a dated action can change them
+    # read when used, from the levers, so a dated action can change them
+    @property
+    def params(self) -> Plans:
+        return self.levers.plans
+
     @property
     def _interval(self) -> float:
         return self.params.review_interval_months * DAYS_PER_MONTH

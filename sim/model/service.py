@@ -26,6 +26,7 @@ from sim.engine.simpy_fast import urgent_timeout
 from sim.model import actions
 from sim.model.assessment import AssessmentService
 from sim.model.demand import RequestArrivals
+from sim.model.levers import Levers
 from sim.model.metrics import MonthlyMetrics
 from sim.model.response import CapacityResponse
 from sim.model.reviews import ReviewService
@@ -37,8 +38,7 @@ from sim.model.workforce import Workforce
 
 class Model:
     def __init__(self, config: Config, seed: int, months: int | None = None):
-        # dated actions change levers in place, so the model works on its own copy
-        self.config = config = config.model_copy(deep=True)
+        self.config = config  # frozen: what changes during the run changes in self.levers
         self.seed = seed
         self.env = simpy.Environment()
         self.warm_up_months = config.warm_up_months
@@ -53,32 +53,26 @@ class Model:
                 config.uncertainty, self.streams.generator("input_uncertainty"), config.start_date, bounds
             )
             self.parameters = self.drawn.values()
-            for path, value in self.parameters.items():
-                actions.set_live(config, path, value)
+        self.levers = levers = Levers(self, config, self.parameters)
         self.metrics = MonthlyMetrics(self.calendar, self.warm_up_months)
         self.next_seq = itertools.count().__next__  # creation order: the tie-breaker everywhere
         self.boundary_actions: dict[float, list] = {}  # actions dated on the 1st of a month
 
         self.staff: list[StaffMember] = []
         self.teams = {
-            name: Team(name, params, [], config.policy.allocation, config.policy.priority, config.policy)
-            for name, params in config.teams.items()
+            name: Team(name, params, [], config.policy.allocation, config.policy.priority, levers)
+            for name, params in levers.teams.items()
         }
-        self.workforce = Workforce(self, config.workforce)
+        self.workforce = Workforce(self)
         self.workforce.start(config.staff)
-        self.reviews = ReviewService(self, config.plans)
-        self.assessments = AssessmentService(self, config.assessment)
+        self.reviews = ReviewService(self)
+        self.assessments = AssessmentService(self)
         self.response = CapacityResponse(
-            config.workforce.capacity_response,
-            self.assessments,
-            self.reviews,
-            self.metrics,
-            self.teams,
-            config.demand.requests_per_month,
+            levers, self.assessments, self.reviews, self.metrics, self.teams, levers.demand.requests_per_month
         )
         self._seed_initial_state()
         self.demand = RequestArrivals(
-            self.env, self.calendar, config.demand, self.streams.generator("demand.arrivals"), self.assessments.receive
+            self.env, self.calendar, levers, self.streams.generator("demand.arrivals"), self.assessments.receive
         )
         actions.schedule(self, config.actions)
         self._clock = self.env.process(self._months())
@@ -90,14 +84,9 @@ class Model:
         """One team takes over the work and the staff of several (e.g. assessment + review)."""
         old = [self.workforce.team(n) for n in names]
         handles = sorted({kind for team in old for kind in team.params.handles})
-        merged = Team(
-            into,
-            TeamParams(role="caseworker", handles=handles, caseload_cap_per_fte=caseload_cap_per_fte),
-            [],
-            self.config.policy.allocation,
-            self.config.policy.priority,
-            self.config.policy,
-        )
+        params = TeamParams(role="caseworker", handles=handles, caseload_cap_per_fte=caseload_cap_per_fte)
+        self.levers.add_team(into, params)
+        merged = Team(into, params, [], self.config.policy.allocation, self.config.policy.priority, self.levers)
         self.workforce.merge([t.name for t in old], into)
         for team in old:
             del self.teams[team.name]
@@ -109,7 +98,7 @@ class Model:
                 service.team = merged
 
     def _seed_initial_state(self) -> None:
-        initial = self.config.initial_state
+        initial = self.levers.initial_state
         rng = self.streams.generator("initial_state")
         self.reviews.seed_initial_stock(
             initial.plans_in_force, initial.reviews_overdue_share, initial.reviews_overdue_max_weeks, rng
@@ -143,10 +132,10 @@ class Model:
             length = calendar.boundaries[month + 1] - calendar.boundaries[month]
             first = calendar.month_starts[month]
             if month > 0 and first.month == 1 and self.drawn is not None:
-                now = {path: actions.get_live(self.config, path) for path in self.parameters}
+                now = {path: self.levers.get(path) for path in self.parameters}
                 drifted = self.drawn.new_year(first, now)
                 for path, value in (drifted or {}).items():  # a year on: the parameters move
-                    actions.set_live(self.config, path, value)
+                    self.levers.set(path, value)
             for action in self.boundary_actions.pop(calendar.boundaries[month], []):
                 actions.apply(self, action)
             self.workforce.month_start(length)

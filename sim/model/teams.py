@@ -28,7 +28,7 @@ class Team:
         fast_track: Any = None,
     ):
         self.name = name
-        self.params = params  # read live: a dated action may change the caseload cap
+        self.params = params  # the levers put a new one in place when the caseload cap is set
         self.role = params.role
         self.members = members
         # least-loaded lookup: a heap of (items per FTE, id, version, member); an entry whose

@@ -69,10 +69,11 @@ class _Ledger:
 
 
 class Workforce:
-    def __init__(self, model: Model, params: WorkforceParams):
+    def __init__(self, model: Model):
         self.model = model
         self.env = model.env
-        self.params = params
+        self.levers = model.levers
+        params = self.params
         self.metrics = model.metrics
         streams = model.streams
         self._leaving = streams.generator("workforce.leaving")
@@ -97,6 +98,11 @@ class Workforce:
         self._fte: dict[tuple[str, str, bool], float] = defaultdict(float)
         self._agency_staying_fte: dict[str, float] = defaultdict(float)  # by role
         self._exposed_until = 0.0
+
+    @property
+    def params(self) -> WorkforceParams:
+        """Read when used, from the levers: a dated action may change any of them."""
+        return self.levers.workforce
 
     # --- set-up ---------------------------------------------------------------------------------
 
@@ -127,7 +133,7 @@ class Workforce:
         member = StaffMember(
             self.env, self._next_ident, team.role, team.name, contract, fte,
             template.hours_per_week, template.casework_share, self.model.config.policy.priority,
-            self.model.config.policy,
+            self.levers,
         )  # fmt: skip
         self._next_ident += 1
         member.available_share = 1.0 - self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR

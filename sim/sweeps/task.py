@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.config import Config
+from sim.config import Config, replaced
 from sim.experiments.runner import run
-from sim.model.actions import set_live
 from sim.outputs.summary import yearly_table
 
 
@@ -30,9 +29,9 @@ class Run:
 
 def run_one(config: Config, levers: Sequence[tuple[str, float | int]], seed: int, months: int) -> pd.DataFrame:
     """The tidy monthly metrics of one replication of the service with these lever values."""
-    service = config.model_copy(deep=True)
+    service = config
     for dotted, value in levers:
-        set_live(service, dotted, value)
+        service = replaced(service, dotted, value)
     return run(service, seed=seed, months=months, cases=False).metrics
 
 
