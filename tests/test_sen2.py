@@ -452,3 +452,42 @@ def test_a_new_user_goes_from_sen2_files_to_a_report(sen2_dir, tmp_path):
     result = _invoke("report", out)
     assert result.exit_code == 0, result.output
     assert "On-time rate" in (out / "report.html").read_text(encoding="utf-8")
+
+
+# --- damaged files, each refused with the file named ---------------------------------------------
+
+
+def test_an_empty_file_is_refused(sen2_dir):
+    path = sen2_dir / "assessments.csv"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{path}: the file is empty \(expected a DfE SEN2 CSV with a header row\)$"):
+        read_sen2(sen2_dir)
+
+
+def test_an_academic_year_that_is_not_one_is_refused(sen2_dir):
+    path = sen2_dir / "caseload.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("201920,", "201922,"), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{path}: time_period '201922' is not an academic year such as 201920$"):
+        read_sen2(sen2_dir)
+
+
+def test_a_file_without_headline_rows_is_refused(sen2_dir):
+    path = sen2_dir / "newplans.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",New EHC plans,New EHC plans,", ",Age,Age 5,"), encoding="utf-8"
+    )
+    with pytest.raises(DataError, match=rf"^{path}: no headline rows \(expected a breakdown 'Total' or 'All \.\.\.'"):
+        read_sen2(sen2_dir)
+
+
+def test_an_optional_file_left_out_is_named_when_asked_for(sen2_dir):
+    from sim.data.sen2 import find_authority, has_row
+
+    (sen2_dir / "ceased_plans.csv").unlink()
+    sen2 = read_sen2(sen2_dir)
+    assert "ceased" not in sen2 and "requests" in sen2
+    devon = find_authority(sen2, "Devon")
+    assert not has_row(sen2, "ceased", devon, 2022)
+    assert has_row(sen2, "requests", devon, 2021) and not has_row(sen2, "requests", devon, 2030)
+    with pytest.raises(DataError, match=r"ceased_plans\.csv: file not found \(expected .*ceased"):
+        sen2["ceased"]
