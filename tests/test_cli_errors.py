@@ -120,3 +120,27 @@ def test_the_optimise_command_writes_its_study_and_says_what_it_found(tmp_path):
     # the same command again is refused: the folder holds the study
     again = _invoke("optimise", path, "--trials", 2, "--reps", 2, "--workers", 0, "--out", out)
     assert "already holds the results" in _one_error(again)
+
+
+def test_goal_seek_on_a_scheduler_that_is_not_there_is_refused_naming_it(tmp_path):
+    from optimise_setup import TARGET, write_service
+
+    service = write_service(tmp_path, months=3)
+    args = ["goal-seek", service, "--lever", "staff.solo.count=2..9", "--target", TARGET, "--reps", 2]
+    text = _one_error(_invoke(*args, "--scheduler", "tcp://127.0.0.1:9", "--out", tmp_path / "seek"))
+    assert "--scheduler tcp://127.0.0.1:9: cannot reach a Dask scheduler there" in text
+    assert not (tmp_path / "seek").exists()
+
+
+def test_goal_seek_that_falls_short_writes_no_scenario_and_says_so(tmp_path):
+    from optimise_setup import TARGET, write_service
+
+    service = write_service(tmp_path, months=3)
+    out = tmp_path / "seek"
+    result = _invoke("goal-seek", service, "--lever", "staff.solo.count=2..3", "--target", TARGET, "--reps", 2,
+                     "--workers", 0, "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "Not reached within the bounds: at staff_solo_count 3, the most the lever allows" in said
+    assert "Written as a scenario" not in said and said.endswith(f"Results in {out}")
+    assert (out / "values.parquet").is_file()
