@@ -210,3 +210,57 @@ def test_a_parameters_scale_follows_its_kind(example_config):
     assert p.scale == "log" and p.low == -0.5
     with pytest.raises(CalibrationError, match=r"calibration parameter 'demand\.nothing'"):
         parameter(example_config, "demand.nothing")
+
+
+def _calibration(example_config, degrees_of_freedom: int, p_value: float, z: list[float]):
+    from sim.data.calibrate import Calibration, Parameter
+
+    p = Parameter("assessment.refusal_probability", 0.24, 0.0, 1.0, "logit")
+    fit = pd.DataFrame(
+        {
+            "period": ["2022", "2023"],
+            "measure": ["plans_issued", "on_time_rate"],
+            "observed": [300.0, 0.5],
+            "simulated": [310.0, 0.2],
+            "z": z,
+        }
+    )
+    return Calibration(
+        years=[], yearly=[], yearly_parameters=[], parameters=[p], estimates=np.array([0.3]),
+        covariance=np.array([[0.04]]), columns=[("s", None, p)], fit=fit, objective=12.3,
+        degrees_of_freedom=degrees_of_freedom, p_value=p_value, runs=10, seconds=1.0, drift={},
+        config=example_config,
+    )  # fmt: skip
+
+
+def test_the_verdict_says_whether_the_fit_was_tested_and_what_it_found(example_config):
+    """Exactly identified: no test, by construction. Tested: accepted or, below the threshold,
+    rejected with a warning; each names the worst figure by its z."""
+    from sim.data.calibrate import REJECT_BELOW
+
+    exact = _calibration(example_config, 0, float("nan"), [0.5, -3.0])
+    assert not exact.rejected
+    assert exact.verdict().startswith("No test of fit: each year's capacity and fast-track share are fitted")
+    assert (
+        "(J = 12.3); the worst figure is on_time_rate in 2023: simulated 0.2 against 0.5 (z = -3.0)." in exact.verdict()
+    )
+    rejected = _calibration(example_config, 3, REJECT_BELOW / 2, [0.5, -3.0])
+    assert rejected.rejected
+    assert rejected.verdict().startswith(f"FIT REJECTED (J = 12.3 on 3 degrees of freedom, p = {REJECT_BELOW / 2:.3f})")
+    assert "Read its forecasts as a what-if, not as a calibrated forecast." in rejected.verdict()
+    accepted = _calibration(example_config, 3, 0.5, [float("nan"), float("nan")])
+    assert not accepted.rejected
+    assert (
+        accepted.verdict()
+        == "Fit accepted (J = 12.3 on 3 degrees of freedom, p = 0.500): the history is within the model's noise."
+    )
+
+
+def test_the_table_gives_each_estimate_with_its_interval_on_the_natural_scale(example_config):
+    """A share's interval comes back from the logit scale: inside 0 to 1 and around the estimate."""
+    table = _calibration(example_config, 1, 0.5, [0.0, 0.0]).table()
+    (row,) = table.to_dict("records")
+    assert row["parameter"] == "assessment.refusal_probability" and row["estimate"] == 0.3 and row["start"] == 0.24
+    assert 0 < row["ci_low"] < 0.3 < row["ci_high"] < 1
+    # 0.2 on the logit scale is 0.2 x p(1 - p) = 0.042 on the natural one
+    assert row["standard_error"] == pytest.approx(0.2 * 0.3 * 0.7)
