@@ -149,3 +149,21 @@ def test_goal_seek_that_falls_short_writes_no_scenario_and_says_so(tmp_path):
     assert "Not reached within the bounds: at staff_solo_count 3, the most the lever allows" in said
     assert "Written as a scenario" not in said and _squash(said).endswith(_squash(f"Results in {out}"))
     assert (out / "values.parquet").is_file()
+
+
+def test_the_dashboard_command_serves_its_file_with_the_options_given(tmp_path, monkeypatch):
+    import sim.dashboard
+
+    served = []
+    monkeypatch.setattr(sim.dashboard, "serve", lambda *args, **kwargs: served.append((args, kwargs)))
+    out = tmp_path / "dash"
+    result = _invoke("dashboard", EXAMPLE_PATH, "--port", 8999, "--reps", 3, "--months", 6, "--seed", 11,
+                     "--jobs", 1, "--out", out)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert served == [
+        (
+            (str(EXAMPLE_PATH),),
+            {"host": "127.0.0.1", "port": 8999, "reps": 3, "months": 6, "seed": 11, "jobs": 1, "out": str(out)},
+        )
+    ]
+    assert not out.exists()  # the folder is made when something is saved into it
