@@ -146,6 +146,13 @@ BAD_FIELDS: dict[str, tuple[Callable[[dict], None], str, str]] = {
         "plans",
         "plans in force, with transfers in exceeding ceasing by 100.0% a year",
     ),
+    "a_dated_set_of_a_teams_field_not_its_lever": (
+        lambda raw: raw["actions"].append(
+            {"date": "2023-06-01", "action": "set", "parameter": "teams.assessment.handles", "value": 3}
+        ),
+        "actions (set on 2023-06-01)",
+        "expected teams.assessment.caseload_cap_per_fte, a team's one numeric lever, got 'teams.assessment.handles'",
+    ),
 }
 
 _UNCERTAIN = {
