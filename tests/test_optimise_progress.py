@@ -43,3 +43,20 @@ def test_goal_seek_says_when_the_levers_top_falls_short(tmp_path):
     )
     assert "(0%; 0.8 asked)" in text
     assert points and all(note.startswith("staff_solo_count ") and note.endswith("%") for note in points)
+
+
+def test_goal_seek_answers_the_levers_bottom_when_it_already_meets_the_target(tmp_path):
+    """Six caseworkers or more meet the target with room to spare (Erlang C: 94% within 3 days at
+    six): the smallest value shown is the lever's lowest, with nothing below it in the interval."""
+    from optimise_setup import erlang_c_within
+
+    assert erlang_c_within(6, 3.5, 1.0, 3.0) > 0.94
+    service = write_service(tmp_path, months=3)
+    problem = goal_problem(service, "staff.solo.count=6..9", [TARGET], 0.8, replications=3)
+    result = seek(problem, workers=0)
+    lever = problem.levers["staff_solo_count"]
+    assert result.answer.reached and lever.value(result.answer.step) == 6
+    assert result.answer.interval is not None and result.answer.interval[0] == 0
+    assert seek_sentence(problem, result.answer).startswith(
+        "The smallest staff_solo_count that meets the target with probability 0.8: 6 (3 of 3 runs"
+    )
