@@ -91,7 +91,99 @@ BAD_FIELDS: dict[str, tuple[Callable[[dict], None], str, str]] = {
     ),
     "unknown_priority_policy": (_put("policy", "priority", "random"), "policy.priority", "'deadline'"),
     "bad_history_month": (_put("demand", "history", {"2023-13": 5}), "demand.history", "YYYY-MM"),
+    "history_month_out_of_range": (
+        _put("demand", "history", {"1800-01": 5}),
+        "demand.history",
+        "expected months from",
+    ),
+    "too_many_open_assessments": (
+        _put(
+            "initial_state",
+            "open_assessments",
+            [{"count": 100_000, "min_age_weeks": 0, "max_age_weeks": 6, "stage": "decision"}] * 11,
+        ),
+        "initial_state",
+        "expected at most 1,000,000 open assessments in all, got 1,100,000",
+    ),  # fmt: skip
+    "history_more_on_time_than_issued": (
+        lambda raw: raw.__setitem__("history", {2022: {"plans_issued": 10, "plans_issued_within_20_weeks": 11}}),
+        "history.2022",
+        "expected plans_issued_within_20_weeks <= plans_issued",
+    ),
+    "history_more_refused_than_requested": (
+        lambda raw: raw.__setitem__("history", {2022: {"requests_received": 10, "refusals": 11}}),
+        "history.2022",
+        "expected refusals <= requests_received",
+    ),
+    "staff_of_the_wrong_role_for_their_team": (
+        lambda raw: raw["staff"][3].__setitem__("role", "caseworker"),
+        "staff[3]",
+        "expected role educational_psychologist for team 'psychology'",
+    ),
+    "a_caseworker_team_giving_ep_advice": (
+        lambda raw: (
+            raw["teams"]["psychology"].__setitem__("role", "caseworker"),
+            raw["staff"][3].update(role="caseworker"),
+        ),
+        "teams.psychology",
+        "expected ep_advice to be handled by an educational_psychologist team of its own",
+    ),
+    "establishment_of_a_team_not_there": (
+        lambda raw: raw["workforce"]["establishment_fte"].__setitem__("nobody", 3),
+        "workforce.establishment_fte",
+        "expected a team name, one of ['assessment', 'psychology', 'review'], got 'nobody'",
+    ),
+    "more_people_than_simulated": (
+        lambda raw: raw["staff"].extend([dict(raw["staff"][0], count=10_000) for _ in range(10)]),
+        "staff",
+        "expected at most 100,000 people in all",
+    ),
+    "plans_growing_without_end": (
+        lambda raw: raw.update(
+            initial_state={**raw["initial_state"], "plans_in_force": 1_000_000},
+            plans={**raw["plans"], "transfers_in_rate_per_year": 1.0, "ceasing_rate_per_year": 0.0},
+        ),
+        "plans",
+        "plans in force, with transfers in exceeding ceasing by 100.0% a year",
+    ),
+    "a_dated_set_of_a_teams_field_not_its_lever": (
+        lambda raw: raw["actions"].append(
+            {"date": "2023-06-01", "action": "set", "parameter": "teams.assessment.handles", "value": 3}
+        ),
+        "actions (set on 2023-06-01)",
+        "expected teams.assessment.caseload_cap_per_fte, a team's one numeric lever, got 'teams.assessment.handles'",
+    ),
 }
+
+_UNCERTAIN = {
+    "parameters": ["assessment.refusal_probability", "demand.requests_per_month"],
+    "scales": ["logit", "log"],
+    "estimates": [0.24, 40.0],
+    "covariance": [[0.01, 0.0], [0.0, 0.01]],
+}
+# the calibration's `uncertainty:` block with one thing wrong -> what the message says
+BAD_UNCERTAINTY: dict[str, tuple[dict[str, Any], str]] = {
+    "one_estimate_short": ({"estimates": [0.24]}, "expected one scale and one estimate per parameter (2)"),
+    "covariance_not_square": ({"covariance": [[0.01, 0.0], [0.0]]}, "expected a 2 x 2 covariance matrix"),
+    "drift_short": ({"drift": [0.1], "drift_from": "2024-01-01"}, "expected one drift per parameter (2)"),
+    "drift_without_its_date": ({"drift": [0.1, 0.1]}, "expected drift and drift_from together"),
+    "drift_from_not_january": (
+        {"drift": [0.1, 0.1], "drift_from": "2024-03-01"},
+        "expected drift_from to be a 1 January",
+    ),
+    "variance_beyond_any_fit": ({"covariance": [[1e6, 0.0], [0.0, 0.01]]}, "expected variances of at most"),
+    "covariance_not_symmetric": (
+        {"covariance": [[0.01, 0.005], [0.0, 0.01]]},
+        "expected a finite, symmetric, positive semi-definite covariance matrix",
+    ),
+    "estimate_outside_its_scale": ({"estimates": [1.5, 40.0]}, "expected estimates inside the range of their logit"),
+}
+for _case, (_change, _message) in BAD_UNCERTAINTY.items():
+    BAD_FIELDS[f"uncertainty_{_case}"] = (
+        lambda raw, change=_change: raw.__setitem__("uncertainty", {**_UNCERTAIN, **change}),
+        "uncertainty",
+        _message,
+    )
 
 # id -> (file text, what the message says instead of a field path)
 BAD_FILES: dict[str, tuple[str | None, str]] = {

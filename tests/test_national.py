@@ -7,6 +7,7 @@ for England's 152.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -189,6 +190,8 @@ def test_the_shipped_england_config_sizes_england(tmp_path):
         ("authority,requests_per_year,plans_in_force\nA,10,5\nB,-1,5\n", "row 3 (B): requests_per_year"),
         ("authority,requests_per_year,plans_in_force\nA,10,5\nA,3,5\n", "'A' appears more than once"),
         ("authority,requests_per_year,plans_in_force\n", "at least one authority"),
+        ("", "not a readable CSV table"),
+        ("authority,requests_per_year,plans_in_force\nA,10,5\n ,10,5\n", "row 3: authority: expected a name"),
     ],
 )
 def test_a_bad_authorities_table_is_one_clear_message(tmp_path, table, expected):
@@ -377,3 +380,55 @@ def test_a_national_run_is_reported_with_its_totals_and_its_authorities_ranked(n
         "national_assessments_open_over_30_weeks.png", "national_on_time_rate.png", "national_plans_in_force.png",
         "national_reviews_overdue.png",
     ]  # fmt: skip
+
+
+def test_a_template_of_no_size_cannot_be_scaled(tmp_path):
+    raw = yaml.safe_load((ROOT / "configs" / "example.yaml").read_text())
+    raw["initial_state"]["plans_in_force"] = 0
+    (tmp_path / "template.yaml").write_text(yaml.safe_dump(raw))
+    path = _national(tmp_path, template="template.yaml")
+    with pytest.raises(ConfigError, match=r"expected plans_in_force and requests_per_month above 0, to scale from"):
+        load_national(path)
+
+
+def test_an_agency_cap_of_the_template_scales_with_its_roles_staff(example_raw):
+    """An authority of twice the template's requests and plans has twice its staff, so twice a dated
+    agency cap; one of its own size keeps the cap as written."""
+    from sim.config import parse_config
+
+    example_raw["actions"].append({"date": "2023-06-01", "action": "agency_cap", "role": "caseworker", "fte": 1.5})
+    template = parse_config(example_raw, "template")
+    requests, plans = template.demand.requests_per_month * 12, template.initial_state.plans_in_force
+    caps = {}
+    for name, k in (("Same", 1), ("Double", 2)):
+        sized = sized_service(template, Authority(name, requests * k, plans * k))
+        (cap,) = [a for a in sized.actions if a.action == "agency_cap"]
+        caps[name] = cap.fte
+    assert caps["Same"] == pytest.approx(1.5)
+    assert caps["Double"] == pytest.approx(3.0, rel=0.1)
+
+
+def test_a_bad_service_in_the_folder_is_named(tmp_path):
+    path = _services(tmp_path, {"good": {}, "bad": {"demand.requests_per_month": -1}})
+    with pytest.raises(ConfigError) as caught:
+        load_national(path)
+    message = str(caught.value)
+    assert (
+        message.startswith(f"{path}: services: ") and "bad.yaml" in message and "demand.requests_per_month" in message
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ({"name": "x", "template": "t.yaml"}, "expected authorities (the table of sizes) with template"),
+        ({"name": "x", "services": "s", "authorities": "a.csv"}, "expected no authorities or scale_to with services"),
+        (["not", "a", "mapping"], "expected a YAML mapping, got list"),
+    ],
+)
+def test_a_national_configuration_of_the_wrong_form_is_refused(tmp_path, raw, expected):
+    path = tmp_path / "national.yaml"
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(expected)) as caught:
+        load_national(path)
+    assert str(path) in str(caught.value)

@@ -183,6 +183,21 @@ def _refused(tmp_path: Path, args: list[str], *expected: str) -> None:
         (lambda s: s["target"]["conditions"][0].update(year=2031), "target.conditions[0].year", "a year the runs report"),
         (lambda s: s["levers"]["caseworkers"].update(parameter="staff.nobody.count"), "levers.caseworkers",
          "refused by the configuration"),
+        (lambda s: s["levers"]["caseworkers"].update(low=9, high=2), "levers.caseworkers",
+         "expected low < high, got low 9 and high 2"),
+        (lambda s: s["levers"]["caseworkers"].update(step=1e-5), "levers.caseworkers",
+         "expected at most 100,000 steps between low and high, got 700,000"),
+        (lambda s: s["levers"].update(more={"kind": "posts", "team": "solo", "date": "2023-01-01",
+                                            "low": 0.5, "high": 3}), "levers.more",
+         "posts: expected whole numbers of posts"),
+        (lambda s: s["levers"].update(merge={"kind": "merge_date", "teams": ["solo"], "into": "all",
+                                             "earliest": "2023-03-15", "latest": "2023-06-01"}), "levers.merge",
+         "expected earliest < latest, each the first day of a month"),
+        (lambda s: s["levers"].update(later={"kind": "parameter", "parameter": "demand.requests_per_month",
+                                             "low": 10, "high": 20, "date": "2030-01-01"}), "levers.later.date",
+         "expected a date within the runs"),
+        (lambda s: s.update(config="nosuch.yaml"), "config", "no configuration file at"),
+        (lambda s: s.update(scenario="nope"), "scenario", "expected one of ['base']"),
     ],
 )  # fmt: skip
 def test_bad_optimisation_files_are_refused_before_any_run(tmp_path, change, field, expected):
@@ -191,6 +206,13 @@ def test_bad_optimisation_files_are_refused_before_any_run(tmp_path, change, fie
     change(spec)
     path.write_text(yaml.safe_dump(spec))
     _refused(tmp_path, ["optimise", str(path), "--out", str(tmp_path / "out")], str(path), field, expected)
+
+
+def test_an_optimisation_file_that_is_not_a_mapping_is_refused(tmp_path):
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n", encoding="utf-8")
+    _refused(tmp_path, ["optimise", str(path), "--out", str(tmp_path / "out")], str(path),
+             "expected a YAML mapping of optimisation fields, got list")  # fmt: skip
 
 
 def test_bad_goal_seek_options_are_refused_before_any_run(tmp_path):

@@ -49,3 +49,36 @@ def test_a_run_and_an_experiment_carry_the_same_environment(tmp_path):
     for record in (single, many):
         assert {key: record[key] for key in ENVIRONMENT} == expected
     assert single["seed"] == 3 and many["seed"] == 3 and many["replications"] == 2
+
+
+def test_outside_git_the_commit_and_dirtiness_are_unknown_not_made_up(monkeypatch):
+    """No git on the machine (or a failing one): the record says None rather than failing the run."""
+    from sim.outputs import provenance as p
+
+    def no_git(*args, **kwargs):
+        raise FileNotFoundError("git")
+
+    monkeypatch.setattr(p.subprocess, "run", no_git)
+    assert p.git_commit() is None and p.git_dirty() is None
+    env = p.environment()
+    assert env["git_commit"] is None and env["git_dirty"] is None and env["version"]
+
+
+def test_a_package_not_installed_has_an_unknown_version_and_no_dependencies(monkeypatch):
+    from sim.outputs import provenance as p
+
+    monkeypatch.setattr(p, "PACKAGE", "sendsim-not-installed-anywhere")
+    assert p.package_version() == "unknown"
+    assert p.dependency_versions.__wrapped__() == {}
+
+
+def test_a_dependency_missing_from_the_environment_is_recorded_as_missing(monkeypatch):
+    """Test-only extras are left out; a dependency that is not installed is named, as missing."""
+    from importlib import metadata
+
+    from sim.outputs import provenance as p
+
+    requires = ["numpy>=1.24", "not-a-real-dependency-xyz>=1", "pytest>=8; extra == 'test'", ">=odd"]
+    monkeypatch.setattr(p.metadata, "requires", lambda name: requires)
+    versions = p.dependency_versions.__wrapped__()
+    assert versions == {"numpy": metadata.version("numpy"), "not-a-real-dependency-xyz": "missing"}

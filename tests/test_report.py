@@ -506,3 +506,44 @@ def test_report_prints_to_a_pdf_with_its_sections_on_their_own_pages(reported):
     charts = len(list(_body(reported).iter("img")))
     assert n >= starts[-1] + 2 and n > charts // 2  # charts print two or three to a page, at most
     assert all(f"page {k} of {n}" in text for k, text in enumerate(texts, 1))
+
+
+def test_a_report_without_the_source_file_shows_the_configuration_as_run_and_says_why(reported, tmp_path):
+    """Results whose folder no longer holds the file they came from still get their assumptions: the
+    configuration as run, with a note that the file's comments (its sources) cannot be shown."""
+    import shutil
+
+    from sim.outputs.report import SOURCE, write_report
+
+    folder = tmp_path / "copy"
+    shutil.copytree(reported.folder, folder)
+    assert (folder / SOURCE).is_file()
+    (folder / SOURCE).unlink()
+    text = write_report(folder).read_text(encoding="utf-8")
+    assert "the file it came from was not kept with these results" in text
+    assert "the file it came from was not kept" not in reported.html
+    config = load_results(folder).config
+    assert html.escape(dump_config(config)) in text
+
+
+def test_a_pdf_without_pango_is_refused_saying_what_to_install(tmp_path, monkeypatch):
+    import builtins
+
+    from sim.config import ConfigError
+    from sim.outputs.report import write_pdf
+
+    real_import = builtins.__import__
+
+    def without_pango(name, *args, **kwargs):
+        if name == "weasyprint":
+            raise OSError("cannot load library 'libpango-1.0-0'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", without_pango)
+    report = tmp_path / "report.html"
+    report.write_text("<html></html>", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"report\.pdf: cannot make a PDF here: WeasyPrint needs the Pango library"
+    ) as info:
+        write_pdf(report)
+    assert "apt-get install libpango-1.0-0" in str(info.value) and not (tmp_path / "report.pdf").exists()

@@ -7,6 +7,7 @@ breakdown rows besides the headline. Only the last test reads the real release, 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 from pathlib import Path
@@ -452,3 +453,124 @@ def test_a_new_user_goes_from_sen2_files_to_a_report(sen2_dir, tmp_path):
     result = _invoke("report", out)
     assert result.exit_code == 0, result.output
     assert "On-time rate" in (out / "report.html").read_text(encoding="utf-8")
+
+
+# --- damaged files, each refused with the file named ---------------------------------------------
+
+
+def test_an_empty_file_is_refused(sen2_dir):
+    path = sen2_dir / "assessments.csv"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{path}: the file is empty \(expected a DfE SEN2 CSV with a header row\)$"):
+        read_sen2(sen2_dir)
+
+
+def test_an_academic_year_that_is_not_one_is_refused(sen2_dir):
+    path = sen2_dir / "caseload.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("201920,", "201922,"), encoding="utf-8")
+    with pytest.raises(DataError, match=rf"^{path}: time_period '201922' is not an academic year such as 201920$"):
+        read_sen2(sen2_dir)
+
+
+def test_a_file_without_headline_rows_is_refused(sen2_dir):
+    path = sen2_dir / "newplans.csv"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(",New EHC plans,New EHC plans,", ",Age,Age 5,"), encoding="utf-8"
+    )
+    with pytest.raises(DataError, match=rf"^{path}: no headline rows \(expected a breakdown 'Total' or 'All \.\.\.'"):
+        read_sen2(sen2_dir)
+
+
+def test_an_optional_file_left_out_is_named_when_asked_for(sen2_dir):
+    from sim.data.sen2 import find_authority, has_row
+
+    (sen2_dir / "ceased_plans.csv").unlink()
+    sen2 = read_sen2(sen2_dir)
+    assert "ceased" not in sen2 and "requests" in sen2
+    devon = find_authority(sen2, "Devon")
+    assert not has_row(sen2, "ceased", devon, 2022)
+    assert has_row(sen2, "requests", devon, 2021) and not has_row(sen2, "requests", devon, 2030)
+    with pytest.raises(DataError, match=r"ceased_plans\.csv: file not found \(expected .*ceased"):
+        sen2["ceased"]
+
+
+# --- drafting: the figures' edge cases ------------------------------------------------------------
+
+
+def test_a_region_is_not_drafted_as_a_service(sen2):
+    with pytest.raises(DataError, match=r"'South West' is regional \(expected a local authority\)"):
+        draft_config(sen2, "South West", 2021)
+
+
+def test_one_year_of_requests_assumes_the_examples_growth_and_says_so(sen2):
+    from sim.data.init_config import DEFAULT_GROWTH
+
+    draft = draft_config(sen2, "Devon", 2019)
+    assert draft.raw["demand"]["growth_per_year"] == DEFAULT_GROWTH
+    assert "growth_per_year: fewer than two years of requests, 8% assumed" in draft.notes
+    parse_config(draft.raw, "draft")  # and the draft is a configuration
+
+
+def test_a_growth_beyond_its_bounds_is_clipped_and_says_so(sen2_dir):
+    """Requests doubling each year fit far more than +25%/yr: the draft takes the bound and notes the fit."""
+    from sim.data.init_config import GROWTH_BOUNDS
+
+    path = sen2_dir / "requests.csv"
+    text = (
+        path.read_text(encoding="utf-8-sig")
+        .replace("1666,0,x,236", "400,0,x,100")
+        .replace("1693,0,x,466", "850,0,x,200")
+    )
+    path.write_text(text, encoding="utf-8-sig")
+    draft = draft_config(read_sen2(sen2_dir), "Devon", 2021)
+    assert draft.raw["demand"]["growth_per_year"] == GROWTH_BOUNDS[1]
+    (note,) = [n for n in draft.notes if n.startswith("requests growth")]
+    assert note.endswith("was clipped to +25%") and float(note.split()[2].rstrip("%/yr")) > 25
+
+
+def test_a_draft_is_not_written_over_an_existing_file(sen2, tmp_path):
+    from sim.data.init_config import write_config
+
+    path = tmp_path / "devon.yaml"
+    path.write_text("mine\n", encoding="utf-8")
+    draft = draft_config(sen2, "Devon", 2021)
+    with pytest.raises(FileExistsError, match=r"devon\.yaml: already exists \(use --force to overwrite it\)"):
+        write_config(draft, path)
+    assert path.read_text(encoding="utf-8") == "mine\n"
+    write_config(draft, path, force=True)
+    assert load_config(path).name == parse_config(draft.raw, "draft").name
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        True,
+        False,
+        3,
+        2.0,
+        0.125,
+        "word",
+        "yes",
+        "No",
+        "two words",
+        "",
+        dt.date(2024, 1, 1),
+        [1, "a b"],
+        {"k": [1, {"x": "on"}]},
+    ],
+)
+def test_a_value_written_as_yaml_flow_reads_back_as_itself(value):
+    import numpy as np
+
+    from sim.data.init_config import _flow
+
+    assert yaml.safe_load(f"v: {_flow(value)}")["v"] == value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        assert yaml.safe_load(f"v: {_flow(np.float64(value))}")["v"] == value  # numpy's scalars as Python's
+
+
+def test_a_value_yaml_cannot_hold_is_refused():
+    from sim.data.init_config import _flow
+
+    with pytest.raises(TypeError, match="cannot write"):
+        _flow(object())

@@ -88,6 +88,22 @@ BAD = {
     "an unknown key": ({"replicates": 3}, "replicates"),
     "no such configuration": ({"config": "missing.yaml"}, "config"),
     "no such scenario": ({"scenario": "nowhere"}, "nowhere"),
+    "a triangle without its mode": (
+        {"parameters": {"demand.growth_per_year": {"dist": "triangular", "low": 0.0, "high": 0.2, "unit": "share"}}},
+        "a triangular range needs low, mode, high; missing mode",
+    ),
+    "a uniform range with an sd": (
+        {"parameters": {"demand.growth_per_year": {"low": 0.0, "high": 0.2, "sd": 0.1, "unit": "share"}}},
+        "a uniform range takes low, high, not sd",
+    ),
+    "a mode outside its triangle": (
+        {
+            "parameters": {
+                "demand.growth_per_year": {"dist": "triangular", "low": 0.0, "mode": 0.3, "high": 0.2, "unit": "share"}
+            }
+        },
+        "expected low <= mode <= high, got mode 0.3",
+    ),  # fmt: skip
 }
 
 

@@ -154,9 +154,8 @@ def _load_services(path: Path, national: National) -> NationalModel:
 def read_authorities(path: Path) -> list[Authority]:
     """The authorities table; a bad row is one message naming the file, the row and the column."""
     try:
-        table = pd.read_csv(io.StringIO(read_text(path)), dtype={"authority": str})  # a FIFO or a huge file refused
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror})") from None
+        # read_text refuses a FIFO, a huge file or one it cannot read (ConfigError naming the file)
+        table = pd.read_csv(io.StringIO(read_text(path)), dtype={"authority": str})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not a readable CSV table ({exc})") from None
     missing = [c for c in AUTHORITY_COLUMNS if c not in table]
