@@ -89,4 +89,4 @@ class Levers:
             case ["workforce", "roles", role, "agency_cap_fte"]:
                 workforce.agency_cap_changed(role)
             case ["workforce", "absence", "annual_leave_days_per_year"]:
-                workforce.leave_changed()
+                workforce.absence.leave_changed(model.staff)

@@ -1,4 +1,5 @@
-"""The workforce: people joining and leaving, absence, vacancies, recruitment, agency cover, pay.
+"""The workforce: people joining and leaving, vacancies, recruitment, agency cover (absence and pay
+are its parts in absence.py and payroll.py).
 
     establishment ─ vacancy ─ campaign (weeks; fills or fails, re-advertised) ─ accepted
                   ─ the starter's notice ─ joins (ramp-up, protected caseload)
@@ -16,19 +17,20 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sim.config import CONTRACTS, ROLES, Role, StaffGroup
 from sim.config import Workforce as WorkforceParams
 from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.model.absence import Absence
+from sim.model.payroll import Payroll, Spell
 from sim.model.staff import StaffMember, Task
 
 if TYPE_CHECKING:
     from sim.model.service import Model
     from sim.model.teams import Team
 
-WORKING_DAYS_PER_YEAR = 261.0
 DAYS_PER_YEAR = 365.25
 
 
@@ -45,29 +47,6 @@ class Vacancy:
     withdrawn: bool = False
 
 
-@dataclass
-class Spell:
-    """A stretch of one person's employment on one contract: the staff history costs come from."""
-
-    staff_id: int
-    role: str
-    team: str
-    contract: str
-    fte: float
-    hours_per_week: float
-    start_day: float
-    end_day: float = math.nan
-    ended_by: str = ""
-
-
-@dataclass
-class _Ledger:
-    """Running totals for the current month, cleared at each month's end."""
-
-    cost: dict[str, float] = field(default_factory=lambda: dict.fromkeys(("permanent", "agency", "recruitment"), 0.0))
-    sick_fte_days: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ROLES, 0.0))
-
-
 class Workforce:
     def __init__(self, model: Model):
         self.model = model
@@ -78,7 +57,6 @@ class Workforce:
         streams = model.streams
         self._leaving = streams.generator("workforce.leaving")
         self._notice = streams.generator("workforce.notice")
-        self._sickness = streams.generator("workforce.sickness")
         self._recruitment = streams.generator("workforce.recruitment")
         self._conversion = streams.generator("workforce.conversion")
         self.establishment: dict[str, float] = {}
@@ -90,9 +68,10 @@ class Workforce:
         self.templates: dict[str, StaffGroup | None] = {}
         self.renamed: dict[str, str] = {}  # merged teams: old name -> new
         self.vacancies: list[Vacancy] = []
-        self.spells: list[Spell] = []
-        self._open_spell: dict[int, Spell] = {}
-        self._ledger = _Ledger()
+        self.payroll = Payroll(self.env, self.levers)
+        self.absence = Absence(
+            self.env, self.levers, streams.generator("workforce.sickness"), self.payroll, self._after
+        )
         self._next_ident = 0
         # running FTE totals, so no check of a vacancy scans a team: (team, contract, staying only)
         self._fte: dict[tuple[str, str, bool], float] = defaultdict(float)
@@ -136,7 +115,7 @@ class Workforce:
             self.levers,
         )  # fmt: skip
         self._next_ident += 1
-        member.available_share = 1.0 - self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR
+        member.available_share = 1.0 - self.absence.leave_share()
         member.hazard_left = self._leaving.exponential()
         member.cost_since = self.env.now
         member.sick_since = math.nan
@@ -151,15 +130,13 @@ class Workforce:
         member.update_rate()
         if self._exposed_until > self.env.now:
             self._expose(member, self._exposed_until - self.env.now)
-        self._open_spell[member.ident] = Spell(
-            member.ident, member.role, team.name, contract, fte, member.hours_per_week, self.env.now
-        )
+        self.payroll.open(member)
         self.model.staff.append(member)
         self._count(member, team.name, +1, staying=True)
         team.add_member(member)
         if starter:
             self.metrics.count(f"starters_fte.{member.role}.{contract}", fte)
-        self._schedule_sickness(member)
+        self.absence.schedule_sickness(member)
         return member
 
     def _end_ramp(self, member: StaffMember) -> None:
@@ -183,8 +160,8 @@ class Workforce:
 
     def _leave(self, member: StaffMember, reason: str) -> None:
         team = self.team(member.team)
-        self._accrue(member)
-        self._close_spell(member, reason)
+        self.payroll.accrue(member)
+        self.payroll.close(member, reason)
         member.gone = True
         self._count(member, team.name, -1, staying=False)
         self.model.staff.remove(member)
@@ -315,7 +292,7 @@ class Workforce:
         self.pipeline[vacancy.team] += vacancy.fte
         vacancy.campaigns += 1
         self.metrics.count("campaigns_started")
-        self._ledger.cost["recruitment"] += recruitment.cost_per_campaign
+        self.payroll.book_recruitment(recruitment.cost_per_campaign)
         weeks = recruitment.campaign_weeks.sample(self._recruitment, 1)[0]
         self._after(weeks * DAYS_PER_WEEK, self._campaign_ends, vacancy)
 
@@ -414,14 +391,12 @@ class Workforce:
             if member.contract != "agency" or member.resigned:
                 continue
             if self._conversion.random() < rate and self._unpromised_fte(member.team) >= member.fte / 2:
-                self._accrue(member)
-                self._close_spell(member, "converted")
+                self.payroll.accrue(member)
+                self.payroll.close(member, "converted")
                 self._count(member, member.team, -1, staying=True)
                 member.contract = "permanent"
                 self._count(member, member.team, +1, staying=True)
-                self._open_spell[member.ident] = Spell(
-                    member.ident, member.role, member.team, "permanent", member.fte, member.hours_per_week, self.env.now
-                )
+                self.payroll.open(member)
                 self.metrics.count(f"conversions_fte.{member.role}", member.fte)
 
     def cohort(self, name: str, count: int, fte: float, contract: str) -> None:
@@ -449,77 +424,25 @@ class Workforce:
             if n != into:
                 self.renamed[n] = into
 
-    # --- absence --------------------------------------------------------------------------------
+    # --- history and the month's figures -------------------------------------------------------
 
-    def leave_changed(self) -> None:
-        """Annual leave entitlement changed: everyone's pace changes from today."""
-        share = 1.0 - self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR
-        for member in self.model.staff:
-            member.available_share = share
-            member.update_rate()
-
-    def _schedule_sickness(self, member: StaffMember) -> None:
-        rate = self.params.absence.sickness_spells_per_year
-        if rate > 0:
-            self._after(self._sickness.exponential(DAYS_PER_YEAR / rate), self._fall_sick, member)
-
-    def _fall_sick(self, member: StaffMember) -> None:
-        if member.gone:
-            return
-        member.absent = True
-        member.sick_since = self.env.now
-        member.update_rate()
-        working_days = self.params.absence.sickness_spell_working_days.sample(self._sickness, 1)[0]
-        self._after(working_days * 7 / 5, self._recover, member)
-
-    def _recover(self, member: StaffMember) -> None:
-        if member.gone:
-            return
-        self._accrue(member)
-        member.absent = False
-        member.sick_since = math.nan
-        member.update_rate()
-        self._schedule_sickness(member)
-
-    # --- money and history ----------------------------------------------------------------------
-
-    def daily_cost(self, member: StaffMember) -> float:
-        terms = self.params.roles[member.role]
-        if member.contract == "permanent":
-            return member.fte * terms.salary_per_year * (1 + terms.on_cost_share) / DAYS_PER_YEAR
-        # agency staff are paid for the hours they are contracted for
-        return member.fte * member.hours_per_week * terms.agency_hourly_rate / 7.0
-
-    def _accrue(self, member: StaffMember) -> None:
-        """Book pay and sickness since the last booking."""
-        now = self.env.now
-        self._ledger.cost[member.contract] += self.daily_cost(member) * (now - member.cost_since)
-        member.cost_since = now
-        if member.absent:
-            self._ledger.sick_fte_days[member.role] += member.fte * (now - member.sick_since)
-            member.sick_since = now
-
-    def _close_spell(self, member: StaffMember, reason: str) -> None:
-        spell = self._open_spell.pop(member.ident)
-        spell.end_day = self.env.now
-        spell.ended_by = reason
-        self.spells.append(spell)
+    @property
+    def spells(self) -> list[Spell]:
+        return self.payroll.spells
 
     def close_history(self) -> None:
         """At the end of the run, close the spells of everyone still in post."""
         for member in self.model.staff:
-            self._close_spell(member, "in post at the end")
+            self.payroll.close(member, "in post at the end")
 
     def snapshot(self, days_in_month: float) -> None:
         m = self.metrics
-        for member in self.model.staff:
-            self._accrue(member)
-        ledger = self._ledger
+        ledger = self.payroll.month_end(self.model.staff)
         m.set("cost_permanent_staff", ledger.cost["permanent"])
         m.set("cost_agency_staff", ledger.cost["agency"])
         m.set("cost_recruitment", ledger.cost["recruitment"])
         m.set("cost_total", sum(ledger.cost.values()))
-        leave_share = self.params.absence.annual_leave_days_per_year / WORKING_DAYS_PER_YEAR
+        leave_share = self.absence.leave_share()
         for role in ROLES:
             staff = [x for x in self.model.staff if x.role == role]
             fte = {c: sum(x.fte for x in staff if x.contract == c) for c in CONTRACTS}
@@ -534,7 +457,6 @@ class Workforce:
             m.set(f"establishment_fte.{name}", self.establishment[name])
             m.set(f"vacancies_fte.{name}", max(0.0, self.vacant_fte(name)))
             m.set(f"recruitment_pipeline_fte.{name}", self.pipeline[name])
-        self._ledger = _Ledger()
 
     # --- plumbing -------------------------------------------------------------------------------
 
