@@ -7,8 +7,9 @@ import pytest
 import simpy
 
 from sim.config import load_config
+from sim.engine.clock import DAYS_PER_YEAR
 from sim.model.levers import Levers
-from sim.model.payroll import DAYS_PER_YEAR, Payroll
+from sim.model.payroll import Payroll
 
 
 class _Member:

@@ -8,7 +8,8 @@ import datetime as dt
 import pandas as pd
 
 DAYS_PER_WEEK = 7.0
-DAYS_PER_MONTH = 365.25 / 12
+DAYS_PER_YEAR = 365.25
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 def add_months(date: dt.date, months: int) -> dt.date:

@@ -10,6 +10,8 @@ import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from sim.engine.clock import DAYS_PER_YEAR
+
 if TYPE_CHECKING:
     import numpy as np
     import simpy
@@ -19,7 +21,6 @@ if TYPE_CHECKING:
     from sim.model.staff import StaffMember
 
 WORKING_DAYS_PER_YEAR = 261.0
-DAYS_PER_YEAR = 365.25
 
 
 class Absence:

@@ -15,7 +15,7 @@ import numpy as np
 import simpy
 
 from sim.config import Demand
-from sim.engine.clock import DAYS_PER_MONTH, Calendar
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_YEAR, Calendar
 
 if TYPE_CHECKING:
     from sim.model.levers import Levers
@@ -48,7 +48,7 @@ class RequestArrivals:
         """Expected requests in a month; requests_per_month is for a month of average length."""
         cal = self.calendar
         start, begin, end = cal.month_starts[month], cal.boundaries[month], cal.boundaries[month + 1]
-        trend = (1.0 + self.demand.growth_per_year) ** (begin / 365.25)
+        trend = (1.0 + self.demand.growth_per_year) ** (begin / DAYS_PER_YEAR)
         season = self.demand.seasonal_profile[start.month - 1]
         return self.demand.requests_per_month * trend * season * (end - begin) / DAYS_PER_MONTH
 

@@ -13,14 +13,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sim.config import ROLES
+from sim.engine.clock import DAYS_PER_YEAR
 
 if TYPE_CHECKING:
     import simpy
 
     from sim.model.levers import Levers
     from sim.model.staff import StaffMember
-
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.config import Plans
-from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.model.staff import Task
 from sim.model.teams import Team
 
@@ -118,7 +118,7 @@ class ReviewService:
 
     def month_start(self, length_days: float) -> None:
         """Draw the month's ceasing outside review and transfers in from other authorities."""
-        years = length_days / 365.25
+        years = length_days / DAYS_PER_YEAR
         stock = len(self.plans)
         n_cease = self._ceasing.binomial(stock, -math.expm1(-self.params.ceasing_rate_per_year * years))
         for index in sorted(self._ceasing.choice(stock, n_cease, replace=False).tolist(), reverse=True):

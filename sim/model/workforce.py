@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from sim.config import CONTRACTS, ROLES, Role, StaffGroup
 from sim.config import Workforce as WorkforceParams
-from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
 from sim.model.absence import Absence
 from sim.model.payroll import Payroll, Spell
 from sim.model.staff import StaffMember, Task
@@ -30,8 +30,6 @@ from sim.model.staff import StaffMember, Task
 if TYPE_CHECKING:
     from sim.model.service import Model
     from sim.model.teams import Team
-
-DAYS_PER_YEAR = 365.25
 
 
 @dataclass
