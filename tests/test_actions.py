@@ -335,7 +335,7 @@ def test_a_set_of_a_teams_reference_caseload_takes_effect(make_variant):
     model.run()
     member = max(model.teams["review"].members, key=lambda m: m.caseload)
     assert member.caseload > 0
-    assert model.workforce.load_ratio(member) == pytest.approx(member.caseload / (20 * member.fte))
+    assert model.workforce.pressure.load_ratio(member) == pytest.approx(member.caseload / (20 * member.fte))
 
 
 # --- scenarios ----------------------------------------------------------------------------------------

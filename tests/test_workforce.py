@@ -331,7 +331,7 @@ def pressure_rates(make_workforce_only):
         results = [sim.run(config, seed=300 + rep, cases=False) for rep in range(PRESSURE_REPS)]
         rates[load] = np.array([resignation_rate(r, "review") for r in results])
         model = Model(config, seed=300, months=1)  # the load each person carries on day one
-        loads_seen[load] = [model.workforce.load_ratio(m) for m in model.teams["review"].members]
+        loads_seen[load] = [model.workforce.pressure.load_ratio(m) for m in model.teams["review"].members]
     return rates, loads_seen
 
 
@@ -399,23 +399,19 @@ class WatchedModel(Model):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.everyone = list(self.staff)
+        self.left: list = []  # everyone who has left, to check they hold nothing
         self.advice: dict[int, object] = {}
         self.problems: list[str] = []
         self.month_ends = 0
         self.items_handed_over = 0
-        workforce, join, leave = self.workforce, self.workforce.join, self.workforce._leave
-
-        def recorded_join(*a, **k):
-            member = join(*a, **k)
-            self.everyone.append(member)
-            return member
+        workforce, leave = self.workforce, self.workforce.leave
 
         def counted_leave(member, reason):
             self.items_handed_over += member.caseload
             leave(member, reason)
+            self.left.append(member)
 
-        workforce.join, workforce._leave = recorded_join, counted_leave
+        workforce.leave = counted_leave
         ep_team = self.assessments.ep_team
         allocate = ep_team.allocate
 
@@ -460,7 +456,7 @@ def ownership_problems(model: WatchedModel) -> list[str]:
         for item in items:
             if item.owner is not None:
                 problems.append(f"item {item.seq} is in {name}'s pool and owned by staff {item.owner.ident}")
-    for member in model.everyone:
+    for member in model.left:
         if member.gone and (member.owned or member.current is not None or member.queued):
             problems.append(
                 f"staff {member.ident} has left but still holds {member.caseload} items / {member.queued} tasks"
@@ -756,16 +752,16 @@ def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_con
 
     class Checked(Model):
         def _snapshot(self, days_in_month):
-            wf = self.workforce
+            posts = self.workforce.posts
             for name, team in self.teams.items():
                 for contract in ("permanent", "agency"):
                     in_post = sum(m.fte for m in team.members if m.contract == contract)
                     staying = sum(m.fte for m in team.members if m.contract == contract and not m.resigned)
-                    assert wf._fte[(name, contract, False)] == pytest.approx(in_post, abs=1e-9)
-                    assert wf._fte[(name, contract, True)] == pytest.approx(staying, abs=1e-9)
+                    assert posts.in_post_fte(name, contract) == pytest.approx(in_post, abs=1e-9)
+                    assert posts.staying_fte(name, contract) == pytest.approx(staying, abs=1e-9)
             for role in ("caseworker", "educational_psychologist"):
                 agency = sum(m.fte for m in self.staff if m.role == role and m.contract == "agency" and not m.resigned)
-                assert wf._agency_staying_fte[role] == pytest.approx(agency, abs=1e-9)
+                assert posts.agency_staying(role) == pytest.approx(agency, abs=1e-9)
             checked.append(self.env.now)
             super()._snapshot(days_in_month)
 

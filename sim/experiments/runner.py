@@ -149,7 +149,7 @@ def staff_frame(model: Model) -> pd.DataFrame:
 
 
 def vacancy_frame(model: Model) -> pd.DataFrame:
-    vacancies = model.workforce.vacancies
+    vacancies = model.workforce.recruitment.vacancies
     cal = model.calendar
     return pd.DataFrame(
         {

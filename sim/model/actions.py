@@ -47,7 +47,7 @@ def apply(model: Model, action) -> None:
             fte = action.set_fte
         else:
             assert action.change_fte is not None  # EstablishmentChange._one_of: one or the other
-            fte = workforce.establishment[team.name] + action.change_fte
+            fte = workforce.posts.establishment[team.name] + action.change_fte
         levers.set(f"workforce.establishment_fte.{team.name}", max(0.0, fte))
     elif isinstance(action, Cohort):
         workforce.cohort(action.team, action.count, action.fte, action.contract)

@@ -85,8 +85,8 @@ class Levers:
             case ["workforce", "establishment_fte", name]:
                 workforce.set_establishment(name, value)
             case ["workforce", "pressure", "reference_caseload_per_fte", name]:
-                workforce.references[workforce.team(name).name] = value
+                workforce.pressure.references[workforce.team(name).name] = value
             case ["workforce", "roles", role, "agency_cap_fte"]:
-                workforce.agency_cap_changed(role)
+                workforce.agency.cap_changed(role)
             case ["workforce", "absence", "annual_leave_days_per_year"]:
                 workforce.absence.leave_changed(model.staff)

@@ -63,7 +63,9 @@ class Model:
             name: Team(name, params, [], config.policy.allocation, config.policy.priority, levers)
             for name, params in levers.teams.items()
         }
-        self.workforce = Workforce(self)
+        self.workforce = Workforce(
+            self.env, levers, self.metrics, self.streams, self.teams, self.staff, config.policy, self.next_seq
+        )
         self.workforce.start(config.staff)
         self.reviews = ReviewService(self)
         self.assessments = AssessmentService(self)
