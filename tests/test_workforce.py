@@ -421,8 +421,8 @@ class WatchedModel(Model):
 
         ep_team.allocate = recorded_allocate
 
-    def _snapshot(self, days_in_month: float) -> None:
-        super()._snapshot(days_in_month)
+    def _month_end(self, days_in_month: float) -> None:
+        super()._month_end(days_in_month)
         self.month_ends += 1
         self.problems.extend(f"month end {self.month_ends}: {p}" for p in ownership_problems(self))
 
@@ -624,8 +624,8 @@ class CohortWatch(Model):
         super().__init__(*args, **kwargs)
         self.records: list[dict] = []
 
-    def _snapshot(self, days_in_month: float) -> None:
-        super()._snapshot(days_in_month)
+    def _month_end(self, days_in_month: float) -> None:
+        super()._month_end(days_in_month)
         team = self.teams["assessment"]
         for m in team.members:
             self.records.append(
@@ -751,7 +751,7 @@ def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_con
     checked = []
 
     class Checked(Model):
-        def _snapshot(self, days_in_month):
+        def _month_end(self, days_in_month):
             posts = self.workforce.posts
             for name, team in self.teams.items():
                 for contract in ("permanent", "agency"):
@@ -763,7 +763,7 @@ def test_running_fte_totals_agree_with_the_staff_in_post_every_month(example_con
                 agency = sum(m.fte for m in self.staff if m.role == role and m.contract == "agency" and not m.resigned)
                 assert posts.agency_staying(role) == pytest.approx(agency, abs=1e-9)
             checked.append(self.env.now)
-            super()._snapshot(days_in_month)
+            super()._month_end(days_in_month)
 
     Checked(config, seed=5, months=18).run()
     assert len(checked) == 18

@@ -14,16 +14,23 @@ so the n-th request is the same case in every scenario however the work is then 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from sim.config import Assessment
 from sim.engine.clock import DAYS_PER_WEEK
-from sim.model.staff import Task
+from sim.model.component import Component
+from sim.model.staff import Task, WorkItem
 
 if TYPE_CHECKING:
-    from sim.model.service import Model
+    import simpy
+
+    from sim.engine.randomness import Streams
+    from sim.model.levers import Levers
+    from sim.model.metrics import MonthlyMetrics
+    from sim.model.teams import Team
 
 NAN = math.nan
 
@@ -40,10 +47,9 @@ class Deadlines(NamedTuple):
     final: float
 
 
-class Case:
+class Case(WorkItem):
     __slots__ = (
-        "seq", "origin", "deadline", "owner", "pending", "closed", "initial",
-        "exception", "refused", "withdrawn", "no_plan",
+        "initial", "exception", "refused", "withdrawn", "no_plan",
         "decision_hours", "ep_hours", "other_advice_days", "draft_hours", "final_hours",
         "decision_day", "advice_requested_day", "ep_advice_day", "advice_day", "draft_day",
         "final_day", "end_day", "outcome", "advice_waiting", "fast", "due",
@@ -61,12 +67,7 @@ class Case:
     due: Deadlines  # the statutory deadlines in force on the day of the request
 
     def __init__(self, seq: int, request_day: float):
-        self.seq = seq
-        self.origin = request_day
-        self.deadline = NAN
-        self.owner = None
-        self.pending = None
-        self.closed = False
+        super().__init__(seq, request_day, NAN)
         self.initial = False
         self.decision_day = self.advice_requested_day = self.ep_advice_day = NAN
         self.advice_day = self.draft_day = self.final_day = self.end_day = NAN
@@ -75,31 +76,36 @@ class Case:
         self.fast = False
 
 
-class AdviceRequest:
+class AdviceRequest(WorkItem):
     """A request to the EP service for statutory advice on one case."""
 
-    __slots__ = ("seq", "origin", "deadline", "owner", "pending", "closed", "case", "fast")
+    __slots__ = ("case", "fast")
 
     def __init__(self, seq: int, case: Case, deadline: float):
-        self.seq = seq
+        super().__init__(seq, case.origin, deadline)
         self.case = case
-        self.origin = case.origin
-        self.deadline = deadline
-        self.owner = None
-        self.pending = None
-        self.closed = False
         self.fast = case.fast
 
 
-class AssessmentService:
-    def __init__(self, model: Model):
-        self.model = model
-        self.env = model.env
-        self.levers = levers = model.levers
-        self.team = model.team_for("assessments")
-        self.ep_team = model.team_for("ep_advice")
-        self.metrics = model.metrics
-        streams = model.streams
+class AssessmentService(Component):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        levers: Levers,
+        metrics: MonthlyMetrics,
+        streams: Streams,
+        team: Team,
+        ep_team: Team,
+        next_seq: Callable[[], int],
+        plan_issued: Callable[[Case, Team], None],
+    ):
+        self.env = env
+        self.levers = levers
+        self.team = team  # caseworkers
+        self.ep_team = ep_team  # educational psychologists, for the EP advice
+        self.metrics = metrics
+        self._next_seq = next_seq
+        self._plan_issued = plan_issued  # the plan joins the stock (ReviewService.issue_plan)
         self._draw = {
             "exception": streams.uniform("assessment.exception"),
             "exception_weeks": streams.sampler(levers, "assessment", "exception_delay_weeks"),
@@ -139,7 +145,7 @@ class AssessmentService:
 
     def _new_case(self, request_day: float) -> Case:
         d = self._draw
-        case = Case(self.model.next_seq(), request_day)
+        case = Case(self._next_seq(), request_day)
         case.exception = d["exception"]() < self.params.exception_probability
         exception_days = d["exception_weeks"]() * DAYS_PER_WEEK
         case.refused = d["refusal"]() < self.params.refusal_probability
@@ -196,7 +202,7 @@ class AssessmentService:
 
     def _caseworker_task(self, case: Case, hours: float, on_done) -> None:
         hours *= self.params.effort_scale
-        self.team.give(case, Task(case, hours, case.deadline, on_done, self.model.next_seq()))
+        self.team.give(case, Task(case, hours, case.deadline, on_done, self._next_seq()))
 
     def _decided(self, task: Task) -> None:
         case = task.item
@@ -220,12 +226,12 @@ class AssessmentService:
         case.advice_requested_day = requested
         case.deadline = case.origin + case.due.draft
         case.advice_waiting = 2
-        advice = AdviceRequest(self.model.next_seq(), case, requested + case.due.advice)
+        advice = AdviceRequest(self._next_seq(), case, requested + case.due.advice)
         self.advice_open[advice.seq] = advice
         self.advice_requests_total += 1
         self.ep_team.allocate(advice)
         hours = case.ep_hours * self.params.effort_scale
-        self.ep_team.give(advice, Task(advice, hours, advice.deadline, self._ep_advice_in, self.model.next_seq()))
+        self.ep_team.give(advice, Task(advice, hours, advice.deadline, self._ep_advice_in, self._next_seq()))
         other_wait = max(0.0, requested + case.other_advice_days - now)
         self.env.timeout(other_wait).callbacks.append(lambda _e, case=case: self._advice_in(case))  # type: ignore[misc]  # mypy#15459: a default in a lambda
 
@@ -274,13 +280,19 @@ class AssessmentService:
         case.closed = True
         del self.open[case.seq]
         if outcome == "issued":
-            self.model.reviews.issue_plan(case, self.team)
+            self._plan_issued(case, self.team)
         else:
             self.team.release(case)
 
     # --- measures ------------------------------------------------------------------------------
 
-    def snapshot(self) -> None:
+    def teams_merged(self, old: list[Team], merged: Team) -> None:
+        if self.team in old:
+            self.team = merged
+        if self.ep_team in old:
+            self.ep_team = merged
+
+    def month_end(self, length_days: float) -> None:
         now = self.env.now
         origins = np.fromiter((case.origin for case in self.open.values()), dtype=float, count=len(self.open))
         age_weeks = (now - origins) / DAYS_PER_WEEK

@@ -27,19 +27,20 @@ from typing import TYPE_CHECKING
 
 from sim.config import CapacityResponse as ResponseParams
 from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
+from sim.model.component import Component
 
 if TYPE_CHECKING:
     from sim.model.assessment import AssessmentService
     from sim.model.levers import Levers
     from sim.model.metrics import MonthlyMetrics
     from sim.model.reviews import ReviewService
-    from sim.model.teams import Team
+    from sim.model.teams import Team, TeamMeasures
 
 INFLOW_MONTHS = 3.0  # the inflow a month is smoothed over about this many months
 KINDS = ("assessments", "ep_advice", "plans")
 
 
-class CapacityResponse:
+class CapacityResponse(Component):
     def __init__(
         self,
         levers: Levers,
@@ -47,9 +48,11 @@ class CapacityResponse:
         reviews: ReviewService,
         metrics: MonthlyMetrics,
         teams: dict[str, Team],
+        team_measures: TeamMeasures,
         requests_per_month: float,
     ):
         self.levers = levers
+        self.team_measures = team_measures  # the hours each team worked, for the extra hours' cost
         self.requests_per_month = requests_per_month
         self.assessments = assessments
         self.reviews = reviews
@@ -128,8 +131,9 @@ class CapacityResponse:
             self.change[name] = change
             team.set_boost(1.0 + change)
 
-    def snapshot(self, worked_hours: dict[str, float]) -> None:
+    def month_end(self, length_days: float) -> None:
         """The month's capacity change by team, and what the extra hours worked cost."""
+        worked_hours = self.team_measures.worked_hours
         cost = 0.0
         for name in self.teams:
             change = self.change.get(name, 0.0)

@@ -15,49 +15,54 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.config import Plans
 from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
-from sim.model.staff import Task
-from sim.model.teams import Team
+from sim.model.component import Component
+from sim.model.staff import Task, WorkItem
 
 if TYPE_CHECKING:
+    import simpy
+
+    from sim.engine.randomness import Streams
     from sim.model.assessment import Case
-    from sim.model.service import Model
+    from sim.model.levers import Levers
+    from sim.model.metrics import MonthlyMetrics
+    from sim.model.teams import Team
 
 
-class Plan:
+class Plan(WorkItem):
     fast = False  # no plan is fast-tracked: the fast track is for new assessments
-    __slots__ = (
-        "seq", "origin", "deadline", "owner", "pending", "closed", "index",
-        "due_day", "in_review", "meeting_day", "decision_due", "amendment_due",
-    )  # fmt: skip
+    __slots__ = ("index", "due_day", "in_review", "meeting_day", "decision_due", "amendment_due")
 
     def __init__(self, seq: int, due_day: float):
-        self.seq = seq
+        super().__init__(seq, due_day, due_day)  # the oldest review is the one due first
         self.due_day = due_day
-        self.origin = due_day  # the oldest review is the one due first
-        self.deadline = due_day
-        self.owner = None
-        self.pending = None
-        self.closed = False
         self.index = -1
         self.in_review = False
         self.meeting_day = math.nan
         self.decision_due = self.amendment_due = math.nan  # the statutory 4 and 8 weeks
 
 
-class ReviewService:
-    def __init__(self, model: Model):
-        self.model = model
-        self.env = model.env
-        self.levers = levers = model.levers
-        self.metrics = model.metrics
-        self.team = model.team_for("plans")
-        streams = model.streams
+class ReviewService(Component):
+    def __init__(
+        self,
+        env: simpy.Environment,
+        levers: Levers,
+        metrics: MonthlyMetrics,
+        streams: Streams,
+        team: Team,
+        next_seq: Callable[[], int],
+    ):
+        self.env = env
+        self.levers = levers
+        self.metrics = metrics
+        self.team = team
+        self._next_seq = next_seq
         self._review_hours = streams.sampler(levers, "plans", "review_hours")
         self._decision_hours = streams.sampler(levers, "plans", "review_decision_hours")
         self._amendment_hours = streams.sampler(levers, "plans", "amendment_hours")
@@ -91,7 +96,7 @@ class ReviewService:
     # --- the stock ------------------------------------------------------------------------------
 
     def add_plan(self, due_day: float, owner_team: Team | None = None, from_case: Case | None = None) -> Plan:
-        plan = Plan(self.model.next_seq(), due_day)
+        plan = Plan(self._next_seq(), due_day)
         plan.index = len(self.plans)
         self.plans.append(plan)
         heapq.heappush(self._due, (due_day, plan.seq, plan))
@@ -147,7 +152,7 @@ class ReviewService:
         self.in_review[plan.seq] = plan
         self.metrics.count_at(due_day, "reviews_due")
         self.reviews_released_total += 1
-        self.team.give(plan, Task(plan, self._review_hours(), due_day, self._prepared, self.model.next_seq()))
+        self.team.give(plan, Task(plan, self._review_hours(), due_day, self._prepared, self._next_seq()))
 
     def _prepared(self, task: Task) -> None:
         plan = task.item
@@ -171,7 +176,7 @@ class ReviewService:
         # A review is worked to its end in the order of its due date: the decision on a review
         # held late does not wait behind the next plans' meetings, so a backlog of overdue reviews
         # is cleared at the pace the whole review allows, not by holding every meeting first.
-        self.team.give(plan, Task(plan, self._decision_hours(), plan.due_day, self._decided, self.model.next_seq()))
+        self.team.give(plan, Task(plan, self._decision_hours(), plan.due_day, self._decided, self._next_seq()))
 
     def _decided(self, task: Task) -> None:
         plan = task.item
@@ -200,7 +205,7 @@ class ReviewService:
 
     def _review_task(self, plan: Plan, hours: float, review_due: float, on_done) -> None:
         """A task of the review that was due on `review_due`, in that review's place in the queue."""
-        task = Task(plan, hours, review_due, on_done, self.model.next_seq())
+        task = Task(plan, hours, review_due, on_done, self._next_seq())
         task.origin = review_due
         self.team.give(plan, task)
 
@@ -217,7 +222,11 @@ class ReviewService:
 
     # --- measures ------------------------------------------------------------------------------
 
-    def snapshot(self) -> None:
+    def teams_merged(self, old: list[Team], merged: Team) -> None:
+        if self.team in old:
+            self.team = merged
+
+    def month_end(self, length_days: float) -> None:
         now = self.env.now
         m = self.metrics
         m.set("plans_in_force", len(self.plans))

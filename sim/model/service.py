@@ -1,21 +1,27 @@
 """One replication of a SEND service: the tree of components built from a configuration.
 
     Model
-    ├── RequestArrivals   (demand.py)      requests arrive
-    ├── AssessmentService (assessment.py)  the 20-week assessment of each request
-    ├── ReviewService     (reviews.py)     plans in force and their annual reviews
     ├── Team × n          (teams.py)       allocation of work to staff; the unallocated pool
     │   └── StaffMember × n (staff.py)     each works their own queue of tasks
+    ├── Workforce         (workforce.py)   joining and leaving; posts, pressure, recruitment,
+    │                                      agency, absence and pay as its parts
+    ├── ReviewService     (reviews.py)     plans in force and their annual reviews
+    ├── AssessmentService (assessment.py)  the 20-week assessment of each request;
+    │                                      its issued plans go to the ReviewService
+    ├── TeamMeasures      (teams.py)       each team's caseloads and hours, month by month
+    ├── CapacityResponse  (response.py)    capacity that follows the pipeline
+    ├── RequestArrivals   (demand.py)      requests arrive, each received by the AssessmentService
     └── MonthlyMetrics    (metrics.py)     counts and month-end stocks
 
-The model knows nothing of files, replications or plots; `runner.py` does.
+Each component is given its collaborators when it is built; the month clock then only calls the
+hooks of the component protocol (component.py) on each, in the order above. The model knows
+nothing of files, replications or plots; `runner.py` does.
 """
 
 from __future__ import annotations
 
 import itertools
 
-import numpy as np
 import simpy
 
 from sim.config import Config, field_bounds
@@ -25,13 +31,14 @@ from sim.engine.randomness import Streams
 from sim.engine.simpy_fast import urgent_timeout
 from sim.model import actions
 from sim.model.assessment import AssessmentService
+from sim.model.component import Component
 from sim.model.demand import RequestArrivals
 from sim.model.levers import Levers
 from sim.model.metrics import MonthlyMetrics
 from sim.model.response import CapacityResponse
 from sim.model.reviews import ReviewService
 from sim.model.staff import StaffMember
-from sim.model.teams import Team
+from sim.model.teams import Team, TeamMeasures
 from sim.model.uncertainty import DrawnParameters
 from sim.model.workforce import Workforce
 
@@ -67,11 +74,23 @@ class Model:
             self.env, levers, self.metrics, self.streams, self.teams, self.staff, config.policy, self.next_seq
         )
         self.workforce.start(config.staff)
-        self.reviews = ReviewService(self)
-        self.assessments = AssessmentService(self)
-        self.response = CapacityResponse(
-            levers, self.assessments, self.reviews, self.metrics, self.teams, levers.demand.requests_per_month
+        self.reviews = ReviewService(
+            self.env, levers, self.metrics, self.streams, self.team_for("plans"), self.next_seq
         )
+        self.assessments = AssessmentService(
+            self.env, levers, self.metrics, self.streams, self.team_for("assessments"), self.team_for("ep_advice"),
+            self.next_seq, self.reviews.issue_plan,
+        )  # fmt: skip
+        self.team_measures = TeamMeasures(self.teams, self.metrics)
+        self.response = CapacityResponse(
+            levers, self.assessments, self.reviews, self.metrics, self.teams, self.team_measures,
+            levers.demand.requests_per_month,
+        )  # fmt: skip
+        # the month clock's order: staffing first (pressure reads caseloads), the response last
+        # (it reads the month's hours and adds its cost to the month's total)
+        self.components: list[Component] = [
+            self.workforce, self.reviews, self.assessments, self.team_measures, self.response,
+        ]  # fmt: skip
         self._seed_initial_state()
         self.demand = RequestArrivals(
             self.env, self.calendar, levers, self.streams.generator("demand.arrivals"), self.assessments.receive
@@ -89,15 +108,13 @@ class Model:
         params = TeamParams(role="caseworker", handles=handles, caseload_cap_per_fte=caseload_cap_per_fte)
         self.levers.add_team(into, params)
         merged = Team(into, params, [], self.config.policy.allocation, self.config.policy.priority, self.levers)
-        self.workforce.merge([t.name for t in old], into)
         for team in old:
             del self.teams[team.name]
         self.teams[into] = merged
         for team in old:
             merged.absorb(team)
-        for service in (self.assessments, self.reviews):
-            if service.team in old:
-                service.team = merged
+        for component in self.components:
+            component.teams_merged(old, merged)
 
     def _seed_initial_state(self) -> None:
         initial = self.levers.initial_state
@@ -140,42 +157,24 @@ class Model:
                     self.levers.set(path, value)
             for action in self.boundary_actions.pop(calendar.boundaries[month], []):
                 actions.apply(self, action)
-            self.workforce.month_start(length)
-            self.reviews.month_start(length)
-            self.response.month_start(length)
+            for component in self.components:
+                component.month_start(length)
             yield self._urgent_timeout(length)
-            self._snapshot(length)
+            self._month_end(length)
             self.metrics.next_month()
             if month + 1 == self.warm_up_months:
                 self._record_stocks_at_start()
-        self.workforce.close_history()
+        for component in self.components:
+            component.run_end()
 
     def _urgent_timeout(self, delay: float) -> simpy.Event:
         """A month's end is read before anything dated on the 1st of the next month happens."""
         return urgent_timeout(self.env, delay)
 
-    def _snapshot(self, days_in_month: float) -> None:
-        """Month-end stocks. Utilisation is casework done over what the team could have done at
-        its pace that month, so sickness, ramp-up and joiners mid-month are counted fairly."""
-        self.assessments.snapshot()
-        self.reviews.snapshot()
-        self.workforce.snapshot(days_in_month)
-        m = self.metrics
-        worked_by_team = {}
-        for name, team in self.teams.items():
-            members = team.members
-            fte = team.fte
-            loads = [member.caseload / member.fte for member in members]
-            m.set(f"caseload_per_fte_mean.{name}", sum(x.caseload for x in members) / fte if fte else np.nan)
-            m.set(f"caseload_per_fte_p90.{name}", float(np.percentile(loads, 90)) if loads else np.nan)
-            m.set(f"unallocated.{name}", team.unallocated)
-            m.set(f"fte_in_post.{name}", fte)
-            worked, capacity = team.take_hours()
-            worked_by_team[name] = worked
-            m.set(f"casework_hours.{name}", worked)
-            m.set(f"casework_capacity_hours.{name}", capacity)
-            m.set(f"utilisation.{name}", worked / capacity if capacity else np.nan)
-        self.response.snapshot(worked_by_team)
+    def _month_end(self, length_days: float) -> None:
+        """Month-end stocks and the month's figures, read after everything in the month."""
+        for component in self.components:
+            component.month_end(length_days)
 
     def run(self) -> None:
         self.env.run(until=self._clock)

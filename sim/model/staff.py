@@ -1,4 +1,4 @@
-"""Members of staff and the tasks they work through.
+"""Members of staff, the items they hold and the tasks they work through.
 
 A member of staff works their own queue, one task at a time, in the order the prioritisation
 policy gives. The worker is driven by callbacks rather than a generator process: one SimPy event
@@ -17,6 +17,23 @@ from sim.engine.simpy_fast import LightEvent, schedule
 
 if TYPE_CHECKING:
     from sim.config import Role
+
+
+class WorkItem:
+    """What a member of staff holds: a case, an advice request or a plan. One person owns it at a
+    time (or it waits in its team's pool); its tasks queue with its owner, or wait with it
+    (`pending`) until it is allocated."""
+
+    __slots__ = ("seq", "origin", "deadline", "owner", "pending", "closed")
+    fast: bool  # fast-tracked (priority.py): a slot of a case and its advice request; never a plan
+
+    def __init__(self, seq: int, origin: float, deadline: float):
+        self.seq = seq  # creation order: the tie-breaker in every queue
+        self.origin = origin  # the day its clock started: the request, or the review's due date
+        self.deadline = deadline  # the statutory deadline its next step counts against
+        self.owner: StaffMember | None = None
+        self.pending: list[Task] | None = None
+        self.closed = False
 
 
 class Task:

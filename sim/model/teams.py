@@ -10,11 +10,17 @@ statutory clock keeps running.
 from __future__ import annotations
 
 import heapq
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from sim.config import Team as TeamParams
 from sim.engine.priority import work_queue
+from sim.model.component import Component
 from sim.model.staff import StaffMember, Task
+
+if TYPE_CHECKING:
+    from sim.model.metrics import MonthlyMetrics
 
 
 class Team:
@@ -219,3 +225,30 @@ class Team:
     @property
     def fte(self) -> float:
         return sum(m.fte for m in self.members)
+
+
+class TeamMeasures(Component):
+    """Each team's month: caseloads, the unallocated pool, and casework hours against what the
+    team could have done at its pace, so sickness, ramp-up and joiners mid-month count fairly."""
+
+    def __init__(self, teams: dict[str, Team], metrics: MonthlyMetrics):
+        self.teams = teams  # the model's teams by name (a merge replaces entries)
+        self.metrics = metrics
+        self.worked_hours: dict[str, float] = {}  # by team, in the month just measured
+
+    def month_end(self, length_days: float) -> None:
+        m = self.metrics
+        self.worked_hours = {}
+        for name, team in self.teams.items():
+            members = team.members
+            fte = team.fte
+            loads = [member.caseload / member.fte for member in members]
+            m.set(f"caseload_per_fte_mean.{name}", sum(x.caseload for x in members) / fte if fte else np.nan)
+            m.set(f"caseload_per_fte_p90.{name}", float(np.percentile(loads, 90)) if loads else np.nan)
+            m.set(f"unallocated.{name}", team.unallocated)
+            m.set(f"fte_in_post.{name}", fte)
+            worked, capacity = team.take_hours()
+            self.worked_hours[name] = worked
+            m.set(f"casework_hours.{name}", worked)
+            m.set(f"casework_capacity_hours.{name}", capacity)
+            m.set(f"utilisation.{name}", worked / capacity if capacity else np.nan)

@@ -22,6 +22,7 @@ from sim.config import Workforce as WorkforceParams
 from sim.engine.clock import DAYS_PER_MONTH, DAYS_PER_WEEK
 from sim.model.absence import Absence
 from sim.model.agency import AgencyCover
+from sim.model.component import Component
 from sim.model.payroll import Payroll, Spell
 from sim.model.posts import Posts
 from sim.model.pressure import Pressure
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
     from sim.model.teams import Team
 
 
-class Workforce:
+class Workforce(Component):
     def __init__(
         self,
         env: simpy.Environment,
@@ -204,8 +205,9 @@ class Workforce:
         if contract == "permanent":
             self.agency.release_excess(name)
 
-    def merge(self, names: list[str], into: str) -> None:
+    def teams_merged(self, old: list[Team], merged: Team) -> None:
         """Teams merge: sum their establishment, recruitment and pressure references."""
+        names, into = [team.name for team in old], merged.name
         self.pressure.merge(names, into, {n: self.posts.establishment[n] for n in names})
         self.templates.setdefault(into, self.templates.get(names[0]))
         self.posts.merge(names, into)
@@ -218,12 +220,12 @@ class Workforce:
     def spells(self) -> list[Spell]:
         return self.payroll.spells
 
-    def close_history(self) -> None:
+    def run_end(self) -> None:
         """At the end of the run, close the spells of everyone still in post."""
         for member in self.staff:
             self.payroll.close(member, "in post at the end")
 
-    def snapshot(self, days_in_month: float) -> None:
+    def month_end(self, length_days: float) -> None:
         m = self.metrics
         ledger = self.payroll.month_end(self.staff)
         m.set("cost_permanent_staff", ledger.cost["permanent"])
@@ -238,7 +240,7 @@ class Workforce:
                 m.set(f"fte_in_post.{role}.{contract}", fte[contract])
             total = sum(fte.values())
             m.set(f"agency_share.{role}", fte["agency"] / total if total else math.nan)
-            m.set(f"sickness_absence_fte.{role}", ledger.sick_fte_days[role] / days_in_month)
+            m.set(f"sickness_absence_fte.{role}", ledger.sick_fte_days[role] / length_days)
             m.set(f"annual_leave_fte.{role}", total * leave_share)
             m.set(f"agency_cap_fte.{role}", self.params.roles[role].agency_cap_fte)
         for name in self.teams:
