@@ -58,3 +58,34 @@ def test_the_package_s_names_are_all_there_and_loaded_only_when_used():
         assert "no attribute 'no_such_name'" in str(exc)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_no_component_holds_the_model_only_the_levers_and_dated_actions_reach_into_it():
+    """Components get their collaborators when they are built (docs/architecture.md, "Components");
+    the levers and dated actions are the two places that tell a component, by name, of a change."""
+    reach = {"levers.py", "actions.py", "service.py"}
+    for path in (ROOT / "sim" / "model").glob("*.py"):
+        if path.name in reach:
+            continue
+        assert "sim.model.service" not in _imports(path), f"{path.relative_to(ROOT)} imports the Model"
+        assert "self.model" not in path.read_text(encoding="utf-8"), f"{path.relative_to(ROOT)} holds the Model"
+
+
+def test_the_month_clock_calls_each_hook_of_every_component_in_build_order():
+    import sim
+    from sim.model.component import Component
+    from sim.model.service import Model
+
+    calls: list[tuple[str, str]] = []
+    model = Model(sim.config.load_config(ROOT / "configs" / "example.yaml"), seed=1, months=2)
+    for component in model.components:
+        assert isinstance(component, Component)
+        kind = type(component).__name__
+        for hook in ("month_start", "month_end", "run_end"):
+            real = getattr(component, hook)
+            setattr(component, hook, lambda *a, _real=real, _at=(kind, hook): (calls.append(_at), _real(*a))[1])
+    model.run()
+    order = [type(c).__name__ for c in model.components]
+    assert order == ["Workforce", "ReviewService", "AssessmentService", "TeamMeasures", "CapacityResponse"]
+    month = [(k, "month_start") for k in order] + [(k, "month_end") for k in order]
+    assert calls == month + month + [(k, "run_end") for k in order]

@@ -13,12 +13,13 @@ Every hook does nothing unless a component needs it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from sim.model.teams import Team
 
 
+@runtime_checkable
 class Component(Protocol):
     def month_start(self, length_days: float) -> None:
         return None
