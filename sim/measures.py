@@ -151,6 +151,7 @@ MONTHLY: tuple[Measure, ...] = (
     _counts("campaigns_started", "Recruitment campaigns started", "campaigns"),
     _counts("campaigns_failed", "Recruitment campaigns that failed", "campaigns"),
     _counts("hires_accepted", "Offers accepted", "people"),
+    _counts("vacancies_withdrawn", "Vacancies withdrawn (filled another way, or the post cut)", "vacancies"),
     _counts("actions_applied", "Dated actions applied", "actions"),
     _stock("fte_in_post", "FTE in post", "FTE", "role.contract"),
     _stock("fte_in_post_at_start", "FTE in post at the start", "FTE", "role.contract"),

@@ -620,3 +620,13 @@ def test_a_lever_set_during_a_run_is_checked_against_the_schema(every_kind):
     with pytest.raises(KeyError):
         model.levers.set("seed", 3)
     assert model.levers.workforce.agency.conversion_rate_per_month == 0.0  # a refused value is not kept
+
+
+def test_vacancies_filled_by_conversion_are_withdrawn_and_counted(runs):
+    """Agency staff converted to posts while they are advertised: each vacancy the vacancy table marks
+    withdrawn is counted once by the measure `vacancies_withdrawn` (sim/measures.py)."""
+    base, with_action = runs("agency_conversion_while_recruiting", MID)
+    withdrawn = with_action.vacancies["withdrawn"]
+    assert withdrawn.sum() > base.vacancies["withdrawn"].sum()
+    counted = with_action.metrics.loc[with_action.metrics["metric"] == "vacancies_withdrawn", "value"].sum()
+    assert counted == withdrawn.sum()

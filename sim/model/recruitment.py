@@ -116,7 +116,7 @@ class Recruitment:
         if self.unrecruited_fte(name) + vacancy.fte < vacancy.fte / 2:
             # a cohort or a conversion filled the post while it was advertised: no offer is made
             self.pipeline[name] -= vacancy.fte
-            vacancy.withdrawn = True
+            self._withdraw(vacancy)
             return
         if filled:
             vacancy.accepted_day = self.env.now
@@ -134,7 +134,11 @@ class Recruitment:
         if self.unrecruited_fte(name) >= vacancy.fte / 2:
             self._campaign(vacancy)
         else:
-            vacancy.withdrawn = True  # the post was cut, or filled some other way, meanwhile
+            self._withdraw(vacancy)  # the post was cut, or filled some other way, meanwhile
+
+    def _withdraw(self, vacancy: Vacancy) -> None:
+        vacancy.withdrawn = True
+        self.metrics.count("vacancies_withdrawn")
 
     def _starts(self, vacancy: Vacancy) -> None:
         name = self._posts.team(vacancy.team).name
