@@ -388,11 +388,10 @@ class Workforce(Strict):
     # budgeted FTE by team; a team left out has its staff in post at the start as establishment
     establishment_fte: dict[Slug, StaffFte] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _every_role(self):
-        for role in ROLES:
-            self.roles.setdefault(role, RoleTerms())
-        return self
+    @field_validator("roles")
+    @classmethod
+    def _every_role(cls, v: dict[Role, RoleTerms]) -> dict[Role, RoleTerms]:
+        return {**v, **{role: RoleTerms() for role in ROLES if role not in v}}
 
 
 # --- hiring plans: dated actions -----------------------------------------------------------------
