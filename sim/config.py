@@ -1030,7 +1030,9 @@ def resolve_scenario(config: Config, name: str | None, source: str = "<config>")
     raw["scenarios"] = {}
     raw["scenario"] = name
     raw["actions"] = raw["actions"] + [a.model_dump(mode="json") for a in scenario.actions]
-    return parse_config(raw, f"{source}: scenarios.{name}", scenario.overrides)
+    # the overrides' dump: a value (a list, a mapping) goes into the raw mapping, where a later
+    # override may set an item of it, and the scenario's own is read-only
+    return parse_config(raw, f"{source}: scenarios.{name}", scenario.model_dump()["overrides"])
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:

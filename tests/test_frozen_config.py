@@ -171,3 +171,15 @@ def test_a_lever_replaced_gives_a_read_only_copy(devon):
     copied = devon.model_copy(update={"teams": {**devon.teams}, "history": {}})
     _refused(lambda: copied.teams.__setitem__("x", Team(handles=["plans"])))
     _refused(lambda: copied.history.__setitem__(2023, None))
+
+
+def test_a_scenario_may_set_a_list_then_an_item_of_it_and_keeps_its_own_overrides(example_raw):
+    profile = [1.0] * 12
+    example_raw["scenarios"] = {
+        "busy": {"overrides": {"demand.seasonal_profile": profile, "demand.seasonal_profile.0": 3.0}}
+    }
+    config = parse_config(example_raw)
+    resolved = resolve_scenario(config, "busy")
+    assert resolved.demand.seasonal_profile[0] == pytest.approx(3 / (14 / 12))
+    assert config.scenarios["busy"].overrides["demand.seasonal_profile"] == profile  # not changed by resolving
+    assert resolve_scenario(config, "busy") == resolved
