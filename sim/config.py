@@ -12,9 +12,10 @@ import datetime as dt
 import math
 import re
 import typing
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Self
 
 import yaml
 from pydantic import (
@@ -32,6 +33,7 @@ from pydantic_core import ErrorDetails, core_schema
 
 from sim.engine.distributions import Distribution
 from sim.files import ConfigError, read_yaml  # noqa: F401 - both are this module's interface too
+from sim.frozen import frozen
 
 # --- bounds --------------------------------------------------------------------------------------
 # Every number has a bound no real service approaches, so that a typo or a unit slip (1e9 for 1.9,
@@ -140,8 +142,23 @@ STAGES = ("decision", "advice", "draft_plan", "final_plan")
 class Strict(BaseModel):
     # every float finite: an inf or NaN is never a figure a service has. Frozen: a configuration is
     # what was read, for the whole of a run; a lever changed is a validated copy (`replaced`; the
-    # model's levers during a run, sim/model/levers.py), never an assignment.
+    # model's levers during a run, sim/model/levers.py), never an assignment. Frozen all the way
+    # down: once validated, its dictionaries and lists are read-only too (sim/frozen.py), so
+    # nothing changes one in place either; this check runs before a model's own `after` checks,
+    # which therefore read and never change its containers.
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True, allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _read_only(self) -> Self:
+        for name, value in self.__dict__.items():
+            self.__dict__[name] = frozen(value)
+        return self
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy, its updated fields read-only as a validated model's are (they are not validated)."""
+        if update is not None:
+            update = {name: frozen(value) for name, value in update.items()}
+        return super().model_copy(update=update, deep=deep)
 
 
 class Demand(Strict):
@@ -388,11 +405,10 @@ class Workforce(Strict):
     # budgeted FTE by team; a team left out has its staff in post at the start as establishment
     establishment_fte: dict[Slug, StaffFte] = Field(default_factory=dict)
 
-    @model_validator(mode="after")
-    def _every_role(self):
-        for role in ROLES:
-            self.roles.setdefault(role, RoleTerms())
-        return self
+    @field_validator("roles")
+    @classmethod
+    def _every_role(cls, v: dict[Role, RoleTerms]) -> dict[Role, RoleTerms]:
+        return {**v, **{role: RoleTerms() for role in ROLES if role not in v}}
 
 
 # --- hiring plans: dated actions -----------------------------------------------------------------
@@ -1014,7 +1030,9 @@ def resolve_scenario(config: Config, name: str | None, source: str = "<config>")
     raw["scenarios"] = {}
     raw["scenario"] = name
     raw["actions"] = raw["actions"] + [a.model_dump(mode="json") for a in scenario.actions]
-    return parse_config(raw, f"{source}: scenarios.{name}", scenario.overrides)
+    # the overrides' dump: a value (a list, a mapping) goes into the raw mapping, where a later
+    # override may set an item of it, and the scenario's own is read-only
+    return parse_config(raw, f"{source}: scenarios.{name}", scenario.model_dump()["overrides"])
 
 
 def load_config(path: str | Path, overrides: dict[str, Any] | None = None) -> Config:

@@ -611,6 +611,34 @@ def test_assigning_to_the_configuration_during_a_run_is_refused(every_kind):
     assert len(refused) == 5
 
 
+def test_changing_a_container_of_the_configuration_during_a_run_is_refused(every_kind):
+    model = Model(every_kind, seed=SEED, months=MONTHS)
+    before = model.config.model_dump()
+    refused = []
+
+    def meddle():
+        yield model.env.timeout(40)
+        config = model.config
+        for change in (
+            lambda: config.workforce.establishment_fte.__setitem__("assessment", 99.0),
+            lambda: config.workforce.pressure.reference_caseload_per_fte.update(review=1.0),
+            lambda: config.workforce.roles.pop("caseworker"),
+            lambda: config.teams["assessment"].handles.append("plans"),
+            lambda: config.demand.seasonal_profile.__setitem__(0, 5.0),
+            lambda: config.staff.append(config.staff[0]),
+            lambda: config.actions.clear(),
+            lambda: config.uncertainty.estimates.__setitem__(0, 1.0),
+        ):
+            with pytest.raises(TypeError, match="read-only"):
+                change()
+            refused.append(change)
+
+    model.env.process(meddle())
+    model.run()
+    assert len(refused) == 8
+    assert model.config.model_dump() == before
+
+
 def test_a_lever_set_during_a_run_is_checked_against_the_schema(every_kind):
     model = Model(every_kind, seed=SEED, months=MONTHS)
     with pytest.raises(ValidationError):

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import ConfigError, load_config
+from sim.config import ConfigError, Scenario, load_config
 from sim.dashboard.app import Session, make_app
 from sim.dashboard.charts import KEY_FIGURES, charts, key_figures, key_figures_table
 from sim.dashboard.forecasts import Forecasts
@@ -165,6 +165,13 @@ def test_a_saved_scenario_goes_into_a_copy_of_the_file_with_its_comments(tmp_pat
     # a second save adds to the copy
     save_scenario(DEVON, copy, "faster", scenario(levers, moved(levers, effort=90)))
     assert list(load_config(copy).scenarios)[-2:] == ["five_posts", "faster"]
+
+
+def test_a_saved_scenario_writes_a_list_among_its_overrides(tmp_path):
+    profile = [1.5, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 0.5, 1.0, 1.0, 1.0, 1.0]
+    what_if = Scenario(description="a busier January", overrides={"demand.seasonal_profile": profile})
+    saved = load_config(save_scenario(DEVON, tmp_path / "devon.yaml", "busy_january", what_if))
+    assert saved.scenarios["busy_january"].overrides == {"demand.seasonal_profile": profile}
 
 
 @pytest.mark.parametrize("name", ["Five Posts", "5posts", "", "fill_17_posts", "base"])

@@ -42,7 +42,8 @@ def save_scenario(
     entry = CommentedMap()
     entry["description"] = scenario.description
     if scenario.overrides:
-        entry["overrides"] = CommentedMap(scenario.overrides)
+        # its dump: the schema's containers are read-only types (sim/frozen.py) YAML cannot write
+        entry["overrides"] = CommentedMap(scenario.model_dump()["overrides"])
     if scenario.actions:
         entry["actions"] = CommentedSeq([_flow(a.model_dump(exclude_none=True)) for a in scenario.actions])
     scenarios[name] = entry
