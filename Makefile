@@ -25,7 +25,7 @@ test: lint
 	$(BIN)/python -m pytest -q -n auto -m "not slow" --cov --cov-report=term:skip-covered --cov-report=xml:coverage.xml
 
 test-slow: $(BIN)/.installed
-	$(BIN)/python -m pytest -q -n auto --dist loadfile -m slow --durations=10
+	$(BIN)/python -m pytest -q -n auto --dist loadfile --no-loadscope-reorder -m slow --durations=10
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check sim tests experiments

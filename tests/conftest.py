@@ -217,3 +217,16 @@ def make_workforce_only() -> Callable[..., dict[str, Any]]:
     """Build the raw mapping of a workforce-only service:
     make_workforce_only(review_staff=, months=, plans_in_force=, psychology_staff=)."""
     return workforce_only_raw
+
+
+# The slow tier's longest files, longest first (2026-12-08, 2 cores: the README's commands in order
+# 324 s, the mutated configurations 208 s, SEN2 to a report 109 s, the calibration's recovery 68 s).
+# `make test-slow` hands whole files to the workers in collection order (--no-loadscope-reorder),
+# so starting with these lets the other worker take the rest meanwhile: the tier ends when its
+# longest file does, not several minutes after.
+LONGEST_FIRST = ("test_readme.py", "test_bad_inputs.py", "test_sen2.py", "test_fidelity.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest as collected
