@@ -50,11 +50,8 @@ class AgencyCover:
         self._after = after
         self._join = join
         self._resign = resign
-        self.pending: dict[str, float] = {}  # FTE of agency cover arranged, not yet started
-
-    def start(self, names: list[str]) -> None:
-        for name in names:
-            self.pending[name] = 0.0
+        # FTE of agency cover arranged, not yet started, by team
+        self.pending: dict[str, float] = dict.fromkeys(posts.teams, 0.0)
 
     def cover(self, name: str) -> None:
         """Arrange agency cover for vacant posts, after the lag, within the role's cap."""

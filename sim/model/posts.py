@@ -49,7 +49,8 @@ class Posts:
 
     def vacant_fte(self, name: str) -> float:
         """Establishment not held by a permanent member of staff in post today."""
-        return self.establishment[self.team(name).name] - self.in_post_fte(name, "permanent")
+        team = self.team(name).name
+        return self.establishment[team] - self._fte[(team, "permanent", False)]
 
     def agency_staying(self, role: Role | str) -> float:
         """Agency FTE of a role, across its teams, not at the end of their placement."""

@@ -59,12 +59,9 @@ class Recruitment:
         self._rng = rng
         self._after = after
         self._starter_arrives = starter_arrives
-        self.pipeline: dict[str, float] = {}  # FTE in campaigns or accepted, not yet started
+        # FTE in campaigns or accepted, not yet started, by team
+        self.pipeline: dict[str, float] = dict.fromkeys(posts.teams, 0.0)
         self.vacancies: list[Vacancy] = []
-
-    def start(self, names: list[str]) -> None:
-        for name in names:
-            self.pipeline[name] = 0.0
 
     def unrecruited_fte(self, name: str) -> float:
         """Establishment with no permanent holder staying, and no recruitment under way for it."""

@@ -93,8 +93,6 @@ class Workforce(Component):
         for name in self.teams:
             in_post = sum(m.fte for m in self.teams[name].members)
             self.posts.establishment[name] = self.params.establishment_fte.get(name, in_post)
-        self.recruitment.start(list(self.teams))
-        self.agency.start(list(self.teams))
 
     def team(self, name: str) -> Team:
         return self.posts.team(name)
